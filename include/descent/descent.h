@@ -1,0 +1,12 @@
+// descent: train small MLPs on the CPU with no heap, fixed-size storage and
+// torch.optim-exact optimizers. Include this for the whole core API.
+#ifndef DESCENT_DESCENT_H_
+#define DESCENT_DESCENT_H_
+
+#include "descent/config.h"
+#include "descent/mlp.h"
+#include "descent/optimizer.h"
+#include "descent/rng.h"
+#include "descent/status.h"
+
+#endif  // DESCENT_DESCENT_H_

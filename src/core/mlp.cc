@@ -1,0 +1,114 @@
+// Forward, backward and evaluation of an Mlp through its size-erased Layout:
+// one copy of this code serves every model shape.
+#include <cmath>
+
+#include "descent/mlp.h"
+#include "descent/rng.h"
+#include "src/kernels/kernels.h"
+
+namespace descent {
+namespace internal {
+namespace {
+
+const kernels::Kernels& K() { return kernels::ActiveKernels(); }
+
+Status CheckRows(const Layout& layout, size_t rows) {
+  return rows == 0 || rows > layout.max_batch ? Status::kCapacityExceeded : Status::kOk;
+}
+
+// Logits and d(loss)/d(logits) of the loaded rows; per-row losses in row_loss.
+Status LossAndLogitGradient(const Layout& l, const WorkRef& work, size_t rows) {
+  const size_t classes = l.sizes[l.num_layers];
+  for (size_t r = 0; r < rows; ++r)
+    if (work.labels[r] >= classes) return Status::kInvalidArgument;
+  K().log_softmax_nll(work.scratch + l.act[l.num_layers], Padded(classes), work.labels, rows,
+                      classes, rows, work.row_loss, work.scratch + l.dact[0]);
+  return Status::kOk;
+}
+
+}  // namespace
+
+void Init(ModelRef model, uint64_t seed) {
+  const Layout& l = *model.layout;
+  Rng rng(seed, kStreamInit, 0);
+  for (size_t i = 0; i < l.num_layers; ++i) {
+    const float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(l.sizes[i])));
+    // Weights then bias, each in memory order: the stream order is the layout order.
+    for (size_t k = l.weight[i]; k < l.bias[i] + l.sizes[i + 1]; ++k)
+      model.params[k] = bound * (2.0f * rng.Uniform01() - 1.0f);
+  }
+}
+
+Status LoadImages(WorkRef work, const uint8_t* pixels, const uint8_t* labels,
+                  const uint32_t* order, size_t rows) {
+  const Layout& l = *work.layout;
+  if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
+  const size_t inputs = l.sizes[0];
+  for (size_t r = 0; r < rows; ++r) {
+    const size_t index = order ? order[r] : r;
+    K().scale_pixels(pixels + index * inputs, work.scratch + l.act[0] + r * Padded(inputs),
+                     inputs);
+    work.labels[r] = labels[index];
+  }
+  return Status::kOk;
+}
+
+Status Forward(ModelRef model, WorkRef work, size_t rows) {
+  const Layout& l = *model.layout;
+  const Layout& w = *work.layout;
+  if (Status s = CheckRows(w, rows); s != Status::kOk) return s;
+  for (size_t i = 0; i < l.num_layers; ++i) {
+    const size_t in = l.sizes[i], out = l.sizes[i + 1];
+    float* wt = work.scratch + w.wt[i];
+    K().transpose(model.params + l.weight[i], out, in, wt, Padded(out));
+    K().linear_forward(work.scratch + w.act[i], Padded(in), wt, Padded(out),
+                       model.params + l.bias[i], work.scratch + w.act[i + 1], Padded(out), rows,
+                       in, out, /*relu=*/i + 1 < l.num_layers);
+  }
+  return Status::kOk;
+}
+
+Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss) {
+  const Layout& l = *model.layout;
+  const Layout& w = *work.layout;
+  if (Status s = Forward(model, work, rows); s != Status::kOk) return s;
+  if (Status s = LossAndLogitGradient(w, work, rows); s != Status::kOk) return s;
+  double sum = 0.0;
+  for (size_t r = 0; r < rows; ++r) sum += work.row_loss[r];
+  *loss = static_cast<float>(sum / static_cast<double>(rows));
+  if (!std::isfinite(*loss)) return Status::kNonFinite;
+
+  // dy of layer i sits in dact[cur]; layer i writes dx (= dy of layer i-1) to the other.
+  size_t cur = 0;
+  for (size_t i = l.num_layers; i-- > 0;) {
+    const size_t in = l.sizes[i], out = l.sizes[i + 1];
+    const float* dy = work.scratch + w.dact[cur];
+    const float* x = work.scratch + w.act[i];
+    K().linear_backward_params(dy, Padded(out), x, Padded(in), work.grads + l.weight[i],
+                               work.grads + l.bias[i], rows, in, out);
+    if (i > 0) {
+      K().linear_backward_input(dy, Padded(out), model.params + l.weight[i], x, Padded(in),
+                                work.scratch + w.dact[1 - cur], Padded(in), rows, in, out);
+      cur = 1 - cur;
+    }
+  }
+  return Status::kOk;
+}
+
+Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, size_t* correct) {
+  const Layout& w = *work.layout;
+  if (Status s = Forward(model, work, rows); s != Status::kOk) return s;
+  if (Status s = LossAndLogitGradient(w, work, rows); s != Status::kOk) return s;
+  const size_t classes = w.sizes[w.num_layers];
+  for (size_t r = 0; r < rows; ++r) {
+    *loss_sum += work.row_loss[r];
+    const float* z = work.scratch + w.act[w.num_layers] + r * Padded(classes);
+    size_t best = 0;
+    for (size_t j = 1; j < classes; ++j) best = z[j] > z[best] ? j : best;
+    *correct += best == work.labels[r];
+  }
+  return Status::kOk;
+}
+
+}  // namespace internal
+}  // namespace descent

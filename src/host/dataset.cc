@@ -1,0 +1,155 @@
+// IDX and Kaggle-CSV readers: validate everything before trusting anything.
+#include "src/host/dataset.h"
+
+#include <string.h>
+
+namespace descent {
+namespace host {
+namespace {
+
+constexpr size_t kMaxFileBytes = size_t{1} << 31;
+
+uint32_t BigEndian32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+// Checks an IDX header of unsigned bytes with `dims` dimensions; returns the dims.
+Error IdxHeader(const std::string& name, const std::vector<uint8_t>& b, uint32_t dims,
+                uint32_t* sizes) {
+  if (b.size() < 4) return Fail(name, "too short for an IDX header (" + std::to_string(b.size()) + " bytes)");
+  if (b[0] != 0 || b[1] != 0)
+    return Fail(name, "not an IDX file (bad magic number; expected 00 00 08 0" + std::to_string(dims) + ")");
+  if (b[2] != 0x08) return Fail(name, "IDX element type " + std::to_string(b[2]) + " is not unsigned byte (8)");
+  if (b[3] != dims)
+    return Fail(name, "IDX file has " + std::to_string(b[3]) + " dimensions, expected " + std::to_string(dims));
+  const size_t header = 4 + 4 * size_t{dims};
+  if (b.size() < header) return Fail(name, "truncated IDX header");
+  uint64_t expected = header;
+  uint64_t elements = 1;
+  for (uint32_t d = 0; d < dims; ++d) {
+    sizes[d] = BigEndian32(&b[4 + 4 * d]);
+    elements *= sizes[d];
+    if (elements > kMaxFileBytes) return Fail(name, "IDX dimensions are implausibly large");
+  }
+  expected += elements;
+  if (b.size() < expected)
+    return Fail(name, "truncated: the header promises " + std::to_string(expected) + " bytes, the file has " +
+                          std::to_string(b.size()));
+  if (b.size() > expected)
+    return Fail(name, "has " + std::to_string(b.size() - expected) + " bytes after the data the header describes");
+  return Error{};
+}
+
+}  // namespace
+
+Error ParseIdx(const std::string& images_name, const std::vector<uint8_t>& images,
+               const std::string& labels_name, const std::vector<uint8_t>& labels, Dataset* out) {
+  uint32_t image_dims[3], label_dims[1];
+  if (Error e = IdxHeader(images_name, images, 3, image_dims)) return e;
+  if (Error e = IdxHeader(labels_name, labels, 1, label_dims)) return e;
+  if (image_dims[0] != label_dims[0])
+    return Fail(labels_name, "has " + std::to_string(label_dims[0]) + " labels but " + images_name + " has " +
+                                 std::to_string(image_dims[0]) + " images");
+  if (image_dims[0] == 0) return Fail(images_name, "holds no images");
+  out->source = images_name;
+  out->labels_source = labels_name;
+  out->count = image_dims[0];
+  out->pixels_per_image = size_t{image_dims[1]} * image_dims[2];
+  out->pixels.assign(images.begin() + 16, images.end());
+  out->labels.assign(labels.begin() + 8, labels.end());
+  return Error{};
+}
+
+Error ParseCsv(const std::string& name, const std::string& text, Dataset* out) {
+  size_t at = 0;
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) at = 3;  // UTF-8 byte order mark
+  size_t line_no = 0;
+  // Returns the next line without its terminator; false at the end of text.
+  auto next_line = [&](std::string* line) {
+    if (at >= text.size()) return false;
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    *line = text.substr(at, end - at);
+    if (!line->empty() && line->back() == '\r') line->pop_back();
+    at = end + 1;
+    ++line_no;
+    return true;
+  };
+  std::string line;
+  if (!next_line(&line) || line.empty()) return Fail(name, "empty file, expected a header line `label,pixel0,...`");
+  size_t columns = 1;
+  for (char c : line) columns += c == ',';
+  if (line.compare(0, 6, "label,") != 0 || line.find("pixel0") == std::string::npos)
+    return Fail(name, "line 1: expected the header `label,pixel0,pixel1,...`, found `" + line.substr(0, 40) + "`");
+  const size_t pixels = columns - 1;
+  out->source = out->labels_source = name;
+  out->pixels_per_image = pixels;
+  out->pixels.clear();
+  out->labels.clear();
+  while (next_line(&line)) {
+    if (line.empty()) {
+      if (at >= text.size()) break;  // a final newline
+      return Fail(name, "line " + std::to_string(line_no) + ": empty line");
+    }
+    const char* p = line.c_str();
+    for (size_t col = 0; col < columns; ++col) {
+      const std::string where = "line " + std::to_string(line_no) + ", column " + std::to_string(col + 1);
+      unsigned value = 0;
+      size_t digits = 0;
+      while (*p >= '0' && *p <= '9' && digits < 4) value = value * 10 + static_cast<unsigned>(*p++ - '0'), ++digits;
+      if (digits == 0) return Fail(name, where + ": expected a non-negative integer, found `" + std::string(p).substr(0, 12) + "`");
+      if (value > 255 || (*p >= '0' && *p <= '9'))
+        return Fail(name, where + ": value out of range (pixels and labels are 0..255)");
+      const char expected = col + 1 == columns ? '\0' : ',';
+      if (*p != expected) {
+        if (expected == '\0') return Fail(name, "line " + std::to_string(line_no) + ": more than the header's " + std::to_string(columns) + " columns");
+        if (*p == '\0') return Fail(name, "line " + std::to_string(line_no) + ": " + std::to_string(col + 1) + " columns, the header has " + std::to_string(columns));
+        return Fail(name, where + ": unexpected character `" + std::string(1, *p) + "`");
+      }
+      if (*p) ++p;
+      (col == 0 ? out->labels : out->pixels).push_back(static_cast<uint8_t>(value));
+    }
+  }
+  out->count = out->labels.size();
+  if (out->count == 0) return Fail(name, "has a header but no data rows");
+  return Error{};
+}
+
+Error LoadDataset(const std::string& path, const std::string& prefix, Dataset* out) {
+  if (!IsDirectory(path)) {
+    if (!IsFile(path)) return Fail(path, "no such file or directory");
+    std::vector<uint8_t> bytes;
+    if (Error e = ReadFile(path, kMaxFileBytes, &bytes)) return e;
+    return ParseCsv(path, std::string(bytes.begin(), bytes.end()), out);
+  }
+  auto find = [&](const std::string& stem, std::string* found) {
+    for (const char* suffix : {"", ".gz"}) {
+      const std::string candidate = path + "/" + stem + suffix;
+      if (IsFile(candidate)) return *found = candidate, true;
+    }
+    return false;
+  };
+  std::string images_path, labels_path;
+  const std::string images_stem = prefix + "-images-idx3-ubyte";
+  const std::string labels_stem = prefix + "-labels-idx1-ubyte";
+  if (!find(images_stem, &images_path)) return Fail(path, "has no " + images_stem + "[.gz]");
+  if (!find(labels_stem, &labels_path)) return Fail(path, "has no " + labels_stem + "[.gz]");
+  std::vector<uint8_t> images, labels;
+  if (Error e = ReadFile(images_path, kMaxFileBytes, &images)) return e;
+  if (Error e = ReadFile(labels_path, kMaxFileBytes, &labels)) return e;
+  return ParseIdx(images_path, images, labels_path, labels, out);
+}
+
+Error CheckFits(const Dataset& data, size_t inputs, size_t classes) {
+  if (data.pixels_per_image != inputs)
+    return Fail(data.source, "images have " + std::to_string(data.pixels_per_image) + " pixels, the model takes " +
+                                 std::to_string(inputs));
+  for (size_t i = 0; i < data.count; ++i)
+    if (data.labels[i] >= classes)
+      return Fail(data.labels_source, "label " + std::to_string(data.labels[i]) + " of sample " + std::to_string(i) +
+                                   " is out of range (the model has " + std::to_string(classes) + " classes)");
+  return Error{};
+}
+
+}  // namespace host
+}  // namespace descent

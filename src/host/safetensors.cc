@@ -1,0 +1,163 @@
+// safetensors writer and validating reader.
+#include "src/host/safetensors.h"
+
+#include <string.h>
+
+#include <algorithm>
+
+#include "src/host/json.h"
+
+namespace descent {
+namespace host {
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors data is little-endian");
+
+constexpr size_t kMaxHeader = 100u << 20;  // the format's own limit
+constexpr size_t kMaxFile = size_t{4} << 30;
+
+size_t DtypeSize(const std::string& dtype) {
+  if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
+  if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
+  if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
+  if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" || dtype == "F8_E5M2") return 1;
+  return 0;
+}
+
+}  // namespace
+
+std::string ShapeString(const std::vector<size_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::string EncodeSafetensors(const std::vector<TensorRef>& tensors, const Metadata& metadata) {
+  std::string header = "{";
+  if (!metadata.empty()) {
+    header += "\"__metadata__\":{";
+    for (size_t i = 0; i < metadata.size(); ++i)
+      header += (i ? "," : "") + JsonQuote(metadata[i].first) + ":" + JsonQuote(metadata[i].second);
+    header += "},";
+  }
+  size_t offset = 0;
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    size_t count = 1;
+    for (size_t d : tensors[t].shape) count *= d;
+    header += (t ? "," : "") + JsonQuote(tensors[t].name) + ":{\"dtype\":\"F32\",\"shape\":" +
+              ShapeString(tensors[t].shape) + ",\"data_offsets\":[" + std::to_string(offset) + "," +
+              std::to_string(offset + 4 * count) + "]}";
+    offset += 4 * count;
+  }
+  header += "}";
+  while (header.size() % 8 != 0) header += ' ';  // the data starts 8-byte aligned
+  std::string out(8, '\0');
+  const uint64_t n = header.size();
+  memcpy(&out[0], &n, 8);
+  out += header;
+  for (const TensorRef& t : tensors) {
+    size_t count = 1;
+    for (size_t d : t.shape) count *= d;
+    out.append(reinterpret_cast<const char*>(t.data), 4 * count);
+  }
+  return out;
+}
+
+const Safetensors::Entry* Safetensors::Find(const std::string& name) const {
+  for (const Entry& e : entries)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+const std::string* Safetensors::Meta(const std::string& key) const {
+  for (const auto& m : metadata)
+    if (m.first == key) return &m.second;
+  return nullptr;
+}
+
+Error Safetensors::ReadF32(const std::string& name, const std::vector<size_t>& shape, float* dst) const {
+  const Entry* e = Find(name);
+  if (!e) return Fail(path, "has no tensor \"" + name + "\"");
+  if (e->dtype != "F32") return Fail(path, "tensor \"" + name + "\" has dtype " + e->dtype + ", expected F32");
+  if (e->shape != shape)
+    return Fail(path, "tensor \"" + name + "\" has shape " + ShapeString(e->shape) + ", expected " + ShapeString(shape));
+  memcpy(dst, bytes.data() + data_start + e->begin, e->end - e->begin);
+  return Error{};
+}
+
+Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safetensors* out) {
+  *out = Safetensors();
+  out->path = path;
+  if (bytes.size() < 8) return Fail(path, "too short for a safetensors file (" + std::to_string(bytes.size()) + " bytes)");
+  uint64_t header_len;
+  memcpy(&header_len, bytes.data(), 8);
+  if (header_len > kMaxHeader || header_len > bytes.size() - 8)
+    return Fail(path, "bad safetensors header length " + std::to_string(header_len) + " (file has " +
+                          std::to_string(bytes.size()) + " bytes)");
+  const std::string header(reinterpret_cast<const char*>(bytes.data()) + 8, header_len);
+  Json json;
+  std::string why;
+  if (!ParseJson(header, &json, &why)) return Fail(path, "bad safetensors header JSON: " + why);
+  if (json.type != Json::Type::kObject) return Fail(path, "safetensors header is not a JSON object");
+  out->data_start = 8 + header_len;
+  const size_t data_size = bytes.size() - out->data_start;
+  for (const auto& [name, value] : json.members) {
+    if (name == "__metadata__") {
+      if (value.type != Json::Type::kObject) return Fail(path, "__metadata__ is not an object");
+      for (const auto& [key, v] : value.members) {
+        if (v.type != Json::Type::kString) return Fail(path, "__metadata__ value of \"" + key + "\" is not a string");
+        out->metadata.emplace_back(key, v.string);
+      }
+      continue;
+    }
+    const std::string what = "tensor \"" + name + "\"";
+    if (value.type != Json::Type::kObject) return Fail(path, what + " is not described by an object");
+    const Json* dtype = value.Find("dtype");
+    const Json* shape = value.Find("shape");
+    const Json* offsets = value.Find("data_offsets");
+    if (!dtype || dtype->type != Json::Type::kString) return Fail(path, what + " has no dtype string");
+    if (!shape || shape->type != Json::Type::kArray) return Fail(path, what + " has no shape array");
+    if (!offsets || offsets->type != Json::Type::kArray || offsets->items.size() != 2 ||
+        !offsets->items[0].is_uint || !offsets->items[1].is_uint)
+      return Fail(path, what + " has no valid data_offsets [begin, end]");
+    Safetensors::Entry e;
+    e.name = name;
+    e.dtype = dtype->string;
+    const size_t element = DtypeSize(e.dtype);
+    if (element == 0) return Fail(path, what + " has unknown dtype " + e.dtype);
+    uint64_t count = 1;
+    for (const Json& d : shape->items) {
+      if (!d.is_uint) return Fail(path, what + " has a shape entry that is not a non-negative integer");
+      e.shape.push_back(static_cast<size_t>(d.uint));
+      if (d.uint != 0 && count > kMaxFile / d.uint) return Fail(path, what + " has an implausibly large shape");
+      count *= d.uint;
+    }
+    e.begin = offsets->items[0].uint;
+    e.end = offsets->items[1].uint;
+    if (e.begin > e.end || e.end > data_size)
+      return Fail(path, what + " data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                            "] lie outside the " + std::to_string(data_size) + " data bytes");
+    if (e.end - e.begin != count * element)
+      return Fail(path, what + " has " + std::to_string(e.end - e.begin) + " data bytes but its shape " +
+                            ShapeString(e.shape) + " and dtype need " + std::to_string(count * element));
+    out->entries.push_back(std::move(e));
+  }
+  // Tensors may not overlap.
+  std::vector<const Safetensors::Entry*> sorted;
+  for (const auto& e : out->entries) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
+  for (size_t i = 1; i < sorted.size(); ++i)
+    if (sorted[i]->begin < sorted[i - 1]->end)
+      return Fail(path, "tensors \"" + sorted[i - 1]->name + "\" and \"" + sorted[i]->name + "\" overlap");
+  out->bytes = std::move(bytes);
+  return Error{};
+}
+
+Error ReadSafetensors(const std::string& path, Safetensors* out) {
+  std::vector<uint8_t> bytes;
+  if (Error e = ReadFile(path, kMaxFile, &bytes)) return e;
+  return ParseSafetensors(path, std::move(bytes), out);
+}
+
+}  // namespace host
+}  // namespace descent

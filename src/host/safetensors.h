@@ -1,0 +1,60 @@
+// safetensors files of float32 tensors (https://github.com/huggingface/safetensors):
+// an 8-byte little-endian header length, a JSON header, then the raw data.
+#ifndef DESCENT_SRC_HOST_SAFETENSORS_H_
+#define DESCENT_SRC_HOST_SAFETENSORS_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "src/host/files.h"
+
+namespace descent {
+namespace host {
+
+struct TensorRef {
+  std::string name;
+  std::vector<size_t> shape;
+  const float* data;  // product(shape) floats
+};
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+// Serialises tensors (in the given order) and string metadata.
+std::string EncodeSafetensors(const std::vector<TensorRef>& tensors, const Metadata& metadata);
+inline Error WriteSafetensors(const std::string& path, const std::vector<TensorRef>& tensors,
+                              const Metadata& metadata) {
+  return WriteFileAtomic(path, EncodeSafetensors(tensors, metadata));
+}
+
+// A parsed file: every header entry validated (dtype, shape, offsets inside
+// the data, no overlap), data not yet copied out.
+struct Safetensors {
+  struct Entry {
+    std::string name, dtype;
+    std::vector<size_t> shape;
+    size_t begin = 0, end = 0;  // byte range in `data`
+  };
+  std::string path;
+  std::vector<Entry> entries;
+  Metadata metadata;
+  std::vector<uint8_t> bytes;
+  size_t data_start = 0;
+
+  const Entry* Find(const std::string& name) const;
+  // Copies tensor `name` into dst after checking it is F32 of exactly `shape`.
+  Error ReadF32(const std::string& name, const std::vector<size_t>& shape, float* dst) const;
+  const std::string* Meta(const std::string& key) const;
+};
+
+Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safetensors* out);
+Error ReadSafetensors(const std::string& path, Safetensors* out);
+
+std::string ShapeString(const std::vector<size_t>& shape);
+
+}  // namespace host
+}  // namespace descent
+
+#endif  // DESCENT_SRC_HOST_SAFETENSORS_H_
