@@ -34,11 +34,13 @@ struct Layout {
   size_t bias[kMaxLayers] = {};
   size_t num_params = 0;
   // Workspace (floats), for max_batch rows: the input, each layer's output,
-  // two ping-pong buffers of gradients w.r.t. activations, transposed weights.
+  // two ping-pong buffers of gradients w.r.t. activations, and per layer the
+  // weights transposed (plus the bias as a last row) and with padded rows.
   size_t max_batch = 0;
   size_t act[kMaxLayers + 1] = {};  // act[0] is the input
   size_t dact[2] = {};
   size_t wt[kMaxLayers] = {};
+  size_t wp[kMaxLayers] = {};
   size_t workspace_floats = 0;
 
   static constexpr Layout Of(const size_t* s, size_t count, size_t max_batch) {
@@ -64,7 +66,9 @@ struct Layout {
     }
     for (size_t i = 0; i < l.num_layers; ++i) {
       l.wt[i] = at;
-      at += s[i] * Padded(s[i + 1]);
+      at += (s[i] + 1) * Padded(s[i + 1]);
+      l.wp[i] = at;
+      at += i == 0 ? 0 : s[i + 1] * Padded(s[i]);  // layer 0 needs no input gradient
     }
     l.workspace_floats = at;
     return l;

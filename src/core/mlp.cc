@@ -60,10 +60,11 @@ Status Forward(ModelRef model, WorkRef work, size_t rows) {
   for (size_t i = 0; i < l.num_layers; ++i) {
     const size_t in = l.sizes[i], out = l.sizes[i + 1];
     float* wt = work.scratch + w.wt[i];
-    K().transpose(model.params + l.weight[i], out, in, wt, Padded(out));
+    K().transpose(model.params + l.weight[i], model.params + l.bias[i], out, in, wt, Padded(out));
+    if (i > 0) K().pad_rows(model.params + l.weight[i], out, in, work.scratch + w.wp[i], Padded(in));
     K().linear_forward(work.scratch + w.act[i], Padded(in), wt, Padded(out),
-                       model.params + l.bias[i], work.scratch + w.act[i + 1], Padded(out), rows,
-                       in, out, /*relu=*/i + 1 < l.num_layers);
+                       work.scratch + w.act[i + 1], Padded(out), rows, in, out,
+                       /*relu=*/i + 1 < l.num_layers);
   }
   return Status::kOk;
 }
@@ -87,7 +88,7 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss) {
     K().linear_backward_params(dy, Padded(out), x, Padded(in), work.grads + l.weight[i],
                                work.grads + l.bias[i], rows, in, out);
     if (i > 0) {
-      K().linear_backward_input(dy, Padded(out), model.params + l.weight[i], x, Padded(in),
+      K().linear_backward_input(dy, Padded(out), work.scratch + w.wp[i], Padded(in), x, Padded(in),
                                 work.scratch + w.dact[1 - cur], Padded(in), rows, in, out);
       cur = 1 - cur;
     }

@@ -55,18 +55,23 @@ struct Kernels {
 
   // dst[i] = src[i] * (1/256): pixels as the notebook scales them.
   void (*scale_pixels)(const uint8_t* src, float* dst, size_t n);
-  // wt[i*wt_stride + o] = w[o*in + i]: the forward pass reads weights by input row.
-  void (*transpose)(const float* w, size_t out, size_t in, float* wt, size_t wt_stride);
-  // y[r,o] = relu?(sum_i x[r,i]*wt[i,o] + b[o]); sum in order i = 0..in-1.
-  // wt_stride and y_stride are multiples of 16 and y has room up to Padded(out).
+  // The forward pass reads weights by input row: wt[i*wt_stride + o] = w[o*in + i] for
+  // i < in, and the bias as one more row, wt[in*wt_stride + o] = b[o]. Columns from out
+  // to wt_stride stay as they are (zero), so kernels may load whole padded rows.
+  void (*transpose)(const float* w, const float* b, size_t out, size_t in, float* wt,
+                    size_t wt_stride);
+  // wp[o*wp_stride + i] = w[o*in + i]: rows padded for whole-vector loads.
+  void (*pad_rows)(const float* w, size_t out, size_t in, float* wp, size_t wp_stride);
+  // y[r,o] = relu?(sum_i x[r,i]*wt[i,o] + wt[in,o]); sum in order i = 0..in-1.
+  // Strides are multiples of 16; rows of x, wt and y are readable/writable up to Padded().
   void (*linear_forward)(const float* x, size_t x_stride, const float* wt, size_t wt_stride,
-                         const float* b, float* y, size_t y_stride, size_t rows, size_t in,
-                         size_t out, bool relu);
-  // dx[r,i] = (act[r,i] > 0) ? sum_o dy[r,o]*w[o,i] : 0; sum in order o = 0..out-1.
-  void (*linear_backward_input)(const float* dy, size_t dy_stride, const float* w, const float* act,
-                                size_t act_stride, float* dx, size_t dx_stride, size_t rows,
-                                size_t in, size_t out);
+                         float* y, size_t y_stride, size_t rows, size_t in, size_t out, bool relu);
+  // dx[r,i] = (act[r,i] > 0) ? sum_o dy[r,o]*wp[o,i] : 0; sum in order o = 0..out-1.
+  void (*linear_backward_input)(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride,
+                                const float* act, size_t act_stride, float* dx, size_t dx_stride,
+                                size_t rows, size_t in, size_t out);
   // dw[o,i] = sum_r dy[r,o]*x[r,i]; db[o] = sum_r dy[r,o]; sums in order r = 0..rows-1.
+  // dw and db are exactly [out, in] and [out] (no padding).
   void (*linear_backward_params)(const float* dy, size_t dy_stride, const float* x, size_t x_stride,
                                  float* dw, float* db, size_t rows, size_t in, size_t out);
   // Row-wise log-softmax + NLL: loss[r] = -log_softmax(z[r])[label[r]] and

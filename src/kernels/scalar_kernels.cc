@@ -15,14 +15,21 @@ void ScalePixels(const uint8_t* src, float* dst, size_t n) {
   for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]) * (1.0f / 256.0f);
 }
 
-void Transpose(const float* w, size_t out, size_t in, float* wt, size_t wt_stride) {
-  for (size_t o = 0; o < out; ++o)
+void Transpose(const float* w, const float* b, size_t out, size_t in, float* wt, size_t wt_stride) {
+  for (size_t o = 0; o < out; ++o) {
     for (size_t i = 0; i < in; ++i) wt[i * wt_stride + o] = w[o * in + i];
+    wt[in * wt_stride + o] = b[o];
+  }
 }
 
-void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_stride,
-                   const float* b, float* y, size_t y_stride, size_t rows, size_t in, size_t out,
-                   bool relu) {
+void PadRows(const float* w, size_t out, size_t in, float* wp, size_t wp_stride) {
+  for (size_t o = 0; o < out; ++o)
+    for (size_t i = 0; i < in; ++i) wp[o * wp_stride + i] = w[o * in + i];
+}
+
+void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_stride, float* y,
+                   size_t y_stride, size_t rows, size_t in, size_t out, bool relu) {
+  const float* b = wt + in * wt_stride;
   for (size_t r = 0; r < rows; ++r) {
     for (size_t o = 0; o < out; ++o) {
       float acc = 0.0f;
@@ -34,13 +41,13 @@ void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_s
   }
 }
 
-void LinearBackwardInput(const float* dy, size_t dy_stride, const float* w, const float* act,
-                         size_t act_stride, float* dx, size_t dx_stride, size_t rows, size_t in,
-                         size_t out) {
+void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride,
+                         const float* act, size_t act_stride, float* dx, size_t dx_stride,
+                         size_t rows, size_t in, size_t out) {
   for (size_t r = 0; r < rows; ++r) {
     for (size_t i = 0; i < in; ++i) {
       float acc = 0.0f;
-      for (size_t o = 0; o < out; ++o) acc = fma(dy[r * dy_stride + o], w[o * in + i], acc);
+      for (size_t o = 0; o < out; ++o) acc = fma(dy[r * dy_stride + o], wp[o * wp_stride + i], acc);
       dx[r * dx_stride + i] = act[r * act_stride + i] > 0.0f ? acc : 0.0f;
     }
   }
@@ -209,7 +216,7 @@ void RAdam(const RAdamArgs& a, float* p, const float* g, float* m, float* v, siz
 
 const Kernels& ScalarKernels() {
   static constexpr Kernels kTable = {
-      "scalar",       ScalePixels, Transpose, LinearForward, LinearBackwardInput,
+      "scalar",       ScalePixels, Transpose, PadRows, LinearForward, LinearBackwardInput,
       LinearBackwardParams, LogSoftmaxNll, Sgd, Adagrad, Adadelta, RmsProp, Adam, Adamax, NAdam,
       RAdam,
   };

@@ -1,0 +1,220 @@
+// Every kernel on every instruction set this machine runs, against the scalar
+// reference, bit for bit; then whole training runs per instruction set.
+#include <string.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "descent/backend.h"
+#include "descent/descent.h"
+#include "src/kernels/kernels.h"
+#include "src/kernels/scalar_math.h"
+#include "tests/doctest_config.h"
+
+namespace descent {
+namespace {
+
+using kernels::Kernels;
+
+std::vector<const char*> Isas() {
+  const char* names[32];
+  const size_t n = SupportedIsas(names, 32);
+  return std::vector<const char*>(names, names + std::min<size_t>(n, 32));
+}
+
+// Runs f(kernels) with every supported ISA pinned, restoring the default after.
+template <class F>
+void ForEachIsa(const F& f) {
+  const std::string initial = ActiveIsa();
+  for (const char* isa : Isas()) {
+    CAPTURE(std::string(isa));
+    REQUIRE(SelectIsa(isa) == Status::kOk);
+    CHECK(std::string(ActiveIsa()) == isa);
+    f(kernels::ActiveKernels());
+  }
+  REQUIRE(SelectIsa(initial.c_str()) == Status::kOk);
+}
+
+std::vector<float> Random(size_t n, uint64_t seed, float scale = 1.0f) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = scale * (2.0f * rng.Uniform01() - 1.0f);
+  return v;
+}
+
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST_CASE("kernels: the backend reports its instruction sets") {
+  const char* names[32];
+  REQUIRE(CompiledIsas(names, 32) >= 1);
+  REQUIRE(SupportedIsas(names, 32) >= 1);
+  CHECK(std::string(names[0]) == ActiveIsa());  // the best one is the default
+  CHECK(SelectIsa("no-such-isa") == Status::kUnsupported);
+  CHECK(SelectIsa("scalar") == Status::kOk);
+  CHECK(std::string(ActiveIsa()) == "scalar");
+  REQUIRE(SelectIsa(names[0]) == Status::kOk);
+}
+
+TEST_CASE("kernels: matrix products match the reference on every ISA") {
+  const Kernels& ref = kernels::ScalarKernels();
+  const size_t rows = 7, in = 19, out = 23, xs = Padded(in), ys = Padded(out);
+  const std::vector<float> x = Random(rows * xs, 1), w = Random(out * in, 2), b = Random(out, 3);
+  const std::vector<float> dy = Random(rows * ys, 4), act = Random(rows * xs, 5);
+  std::vector<float> wt((in + 1) * ys, 0.0f), wp(out * xs, 0.0f);
+  ref.transpose(w.data(), b.data(), out, in, wt.data(), ys);
+  ref.pad_rows(w.data(), out, in, wp.data(), xs);
+  auto run = [&](const Kernels& k, std::vector<float>* y, std::vector<float>* y_relu, std::vector<float>* dx,
+                 std::vector<float>* dw, std::vector<float>* db) {
+    y->assign(rows * ys, 0.0f), y_relu->assign(rows * ys, 0.0f), dx->assign(rows * xs, 0.0f);
+    dw->assign(out * in + 1, 7.0f), db->assign(out + 1, 7.0f);  // one sentinel past the end
+    k.linear_forward(x.data(), xs, wt.data(), ys, y->data(), ys, rows, in, out, false);
+    k.linear_forward(x.data(), xs, wt.data(), ys, y_relu->data(), ys, rows, in, out, true);
+    k.linear_backward_input(dy.data(), ys, wp.data(), xs, act.data(), xs, dx->data(), xs, rows, in, out);
+    k.linear_backward_params(dy.data(), ys, x.data(), xs, dw->data(), db->data(), rows, in, out);
+  };
+  std::vector<float> y0, r0, dx0, dw0, db0;
+  run(ref, &y0, &r0, &dx0, &dw0, &db0);
+  CHECK(dw0.back() == 7.0f);
+  CHECK(db0.back() == 7.0f);
+  // The reference itself: one element by hand.
+  float acc = 0;
+  for (size_t i = 0; i < in; ++i) acc = std::fma(x[2 * xs + i], w[5 * in + i], acc);
+  CHECK(y0[2 * ys + 5] == acc + b[5]);
+  ForEachIsa([&](const Kernels& k) {
+    std::vector<float> y, r, dx, dw, db;
+    run(k, &y, &r, &dx, &dw, &db);
+    for (size_t row = 0; row < rows; ++row) {
+      CHECK(memcmp(&y[row * ys], &y0[row * ys], out * 4) == 0);
+      CHECK(memcmp(&r[row * ys], &r0[row * ys], out * 4) == 0);
+      CHECK(memcmp(&dx[row * xs], &dx0[row * xs], in * 4) == 0);
+    }
+    CHECK(SameBits(dw, dw0));
+    CHECK(SameBits(db, db0));
+  });
+}
+
+TEST_CASE("kernels: log-softmax + NLL matches the reference, extreme logits included") {
+  const Kernels& ref = kernels::ScalarKernels();
+  const size_t rows = 13, classes = 10, stride = 16;
+  std::vector<float> z = Random(rows * stride, 9, 5.0f);
+  z[3 * stride + 2] = 95.0f;   // exp overflow territory before the max is subtracted
+  z[4 * stride + 7] = -150.0f; // underflows to 0
+  z[5 * stride + 0] = 1e-30f;
+  std::vector<uint8_t> labels(rows);
+  for (size_t r = 0; r < rows; ++r) labels[r] = static_cast<uint8_t>((r * 7) % classes);
+  std::vector<float> loss0(rows), dz0(rows * stride, 0.0f);
+  ref.log_softmax_nll(z.data(), stride, labels.data(), rows, classes, 256, loss0.data(), dz0.data());
+  for (size_t r = 0; r < rows; ++r) {
+    double sum = 0, max = -1e30;
+    for (size_t j = 0; j < classes; ++j) max = std::max(max, double{z[r * stride + j]});
+    for (size_t j = 0; j < classes; ++j) sum += std::exp(z[r * stride + j] - max);
+    const double expected = -(z[r * stride + labels[r]] - max - std::log(sum));
+    CHECK(loss0[r] == doctest::Approx(expected).epsilon(1e-6));
+  }
+  ForEachIsa([&](const Kernels& k) {
+    std::vector<float> loss(rows), dz(rows * stride, 0.0f);
+    k.log_softmax_nll(z.data(), stride, labels.data(), rows, classes, 256, loss.data(), dz.data());
+    CHECK(SameBits(loss, loss0));
+    CHECK(SameBits(dz, dz0));
+  });
+}
+
+TEST_CASE("kernels: exp and log are accurate to 2 ulp") {
+  for (float x = -87.0f; x < 88.0f; x += 0.0137f) {
+    const double e = std::exp(double{x});
+    REQUIRE(std::fabs(math::Exp(x) - e) <= 2.5e-7 * e);
+  }
+  for (float x = 1e-30f; x < 1e30f; x *= 1.0731f) {
+    const double l = std::log(double{x});
+    REQUIRE(std::fabs(math::Log(x) - l) <= 2.5e-7 * std::max(1.0, std::fabs(l)));
+  }
+  CHECK(math::Exp(-200.0f) == 0.0f);
+  CHECK(std::isnan(math::Exp(std::nanf(""))));
+  CHECK(std::isinf(math::Log(0.0f)));
+  CHECK(std::isnan(math::Log(-1.0f)));
+  CHECK(math::Log(1.0f) == 0.0f);
+}
+
+TEST_CASE("kernels: every optimizer update matches the reference on every ISA") {
+  const size_t n = 37;
+  const std::vector<float> p0 = Random(n, 11), g = Random(n, 12), s1 = Random(n, 13), s2 = Random(n, 14);
+  std::vector<float> positive(n);
+  for (size_t i = 0; i < n; ++i) positive[i] = std::fabs(s2[i]) + 0.01f;
+  // Runs `update(k, p, a, b, c)` on copies of the state and returns everything it wrote.
+  auto state_after = [&](const Kernels& k, const auto& update) {
+    std::vector<float> p = p0, a = s1, b = positive, c = positive;
+    update(k, p.data(), a.data(), b.data(), c.data());
+    p.insert(p.end(), a.begin(), a.end());
+    p.insert(p.end(), b.begin(), b.end());
+    p.insert(p.end(), c.begin(), c.end());
+    return p;
+  };
+  auto check_all = [&](const char* what, const auto& update) {
+    CAPTURE(std::string(what));
+    const std::vector<float> expected = state_after(kernels::ScalarKernels(), update);
+    CHECK(!SameBits(expected, state_after(kernels::ScalarKernels(), [](auto&&...) {})));  // it did something
+    ForEachIsa([&](const Kernels& k) { CHECK(SameBits(state_after(k, update), expected)); });
+  };
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool x = variant & 1, y = variant & 2;
+    kernels::SgdArgs sgd{-0.1f, 0.9f, 0.7f, 0.01f, x, true, y, variant == 0};
+    check_all("sgd", [&](const Kernels& k, float* p, float* a, float*, float*) { k.sgd(sgd, p, g.data(), a, n); });
+    kernels::AdagradArgs adagrad{-0.1f, 1e-10f, 0.02f, x};
+    check_all("adagrad", [&](const Kernels& k, float* p, float*, float* b, float*) { k.adagrad(adagrad, p, g.data(), b, n); });
+    kernels::AdadeltaArgs adadelta{-1.0f, 0.9f, 0.1f, 1e-6f, 0.03f, x};
+    check_all("adadelta", [&](const Kernels& k, float* p, float*, float* b, float* c) { k.adadelta(adadelta, p, g.data(), b, c, n); });
+    kernels::RmsPropArgs rms{-0.01f, 0.9f, 0.1f, 1e-8f, 0.5f, 0.01f, x, y, variant >= 1};
+    check_all("rmsprop", [&](const Kernels& k, float* p, float* a, float* b, float* c) {
+      // centered needs sq >= ga^2: use the positive state for sq, a small ga.
+      for (size_t i = 0; i < n; ++i) a[i] *= 0.01f;
+      k.rmsprop(rms, p, g.data(), b, c, a, n);
+    });
+    kernels::AdamArgs adam{0.9f, 0.1f, 0.999f, 0.001f, -0.01f, 0.3f, 1e-8f, 0.01f, 0.999f, !x && y, x, y};
+    check_all("adam", [&](const Kernels& k, float* p, float* a, float* b, float* c) { k.adam(adam, p, g.data(), a, b, c, n); });
+    kernels::AdamaxArgs adamax{0.9f, 0.1f, 0.999f, 1e-8f, -0.02f, 0.01f, x};
+    check_all("adamax", [&](const Kernels& k, float* p, float* a, float* b, float*) { k.adamax(adamax, p, g.data(), a, b, n); });
+    kernels::NAdamArgs nadam{0.9f, 0.1f, 0.999f, 0.001f, 0.01f, 1e-8f, -0.01f, -0.02f, 0.01f, x};
+    check_all("nadam", [&](const Kernels& k, float* p, float* a, float* b, float*) { k.nadam(nadam, p, g.data(), a, b, n); });
+    kernels::RAdamArgs radam{0.9f, 0.1f, 0.999f, 0.001f, 0.5f, 0.01f, 1e-8f, 0.2f, 0.8f, 0.01f, x, y};
+    check_all("radam", [&](const Kernels& k, float* p, float* a, float* b, float*) { k.radam(radam, p, g.data(), a, b, n); });
+  }
+}
+
+TEST_CASE("kernels: whole training runs give the same bits on every ISA") {
+  using Net = Mlp<784, 40, 30, 10>;
+  static Net net;
+  static Workspace<Net, 50> ws;
+  static Optimizer<NAdam, Net::kNumParams> opt;
+  std::vector<uint8_t> pixels(300 * 784), labels(300);
+  Rng rng(5);
+  for (uint8_t& b : pixels) b = static_cast<uint8_t>(rng.Next() >> 56);
+  for (uint8_t& l : labels) l = static_cast<uint8_t>(rng.Below(10));
+  auto train = [&] {
+    Init(net, 8);
+    opt.reset(NAdam());
+    uint32_t order[300];
+    std::vector<float> curve;
+    for (uint64_t epoch = 0; epoch < 2; ++epoch) {
+      EpochOrder(order, 300, 8, epoch, true);
+      for (size_t first = 0; first < 300; first += 50) {
+        float loss;
+        REQUIRE(ws.LoadImages(pixels.data(), labels.data(), order + first, 50) == Status::kOk);
+        REQUIRE(TrainStep(net, ws, opt, 50, &loss) == Status::kOk);
+        curve.push_back(loss);
+      }
+    }
+    curve.insert(curve.end(), net.params(), net.params() + Net::kNumParams);
+    return curve;
+  };
+  const std::string initial = ActiveIsa();
+  REQUIRE(SelectIsa("scalar") == Status::kOk);
+  const std::vector<float> expected = train();
+  REQUIRE(SelectIsa(initial.c_str()) == Status::kOk);
+  ForEachIsa([&](const Kernels&) { CHECK(SameBits(train(), expected)); });
+}
+
+}  // namespace
+}  // namespace descent
