@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "descent/config.h"
+#include "descent/parallel.h"
 #include "descent/status.h"
 
 namespace descent {
@@ -162,9 +163,10 @@ struct WorkRef {
 void Init(ModelRef model, uint64_t seed);
 Status LoadImages(WorkRef work, const uint8_t* pixels, const uint8_t* labels,
                   const uint32_t* order, size_t rows);
-Status Forward(ModelRef model, WorkRef work, size_t rows);
-Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss);
-Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, size_t* correct);
+Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf);
+Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf);
+Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, size_t* correct,
+                const ParallelFor& pf);
 
 template <size_t... kSizes>
 ModelRef Ref(Mlp<kSizes...>& net) { return {&Mlp<kSizes...>::kLayout, net.params()}; }
@@ -185,10 +187,11 @@ Status Workspace<Net, kMaxBatch>::LoadImages(const uint8_t* pixels, const uint8_
 template <class Net>
 void Init(Net& net, uint64_t seed) { internal::Init(internal::Ref(net), seed); }
 
-// Logits of the rows loaded into the workspace.
+// Logits of the rows loaded into the workspace. Every entry point takes an
+// optional ParallelFor (descent/parallel.h); results do not depend on it.
 template <class Net, class Ws>
-Status Forward(Net& net, Ws& ws, size_t rows) {
-  return internal::Forward(internal::Ref(net), internal::Ref(ws), rows);
+Status Forward(Net& net, Ws& ws, size_t rows, const ParallelFor& pf = {}) {
+  return internal::Forward(internal::Ref(net), internal::Ref(ws), rows, pf);
 }
 
 // Forward and backward over `rows` loaded rows: *loss is the mean NLL and
@@ -196,24 +199,25 @@ Status Forward(Net& net, Ws& ws, size_t rows) {
 // kNonFinite if the loss is NaN or infinite, kInvalidArgument for a label
 // outside [0, classes), kCapacityExceeded for rows outside [1, kMaxBatch].
 template <class Net, class Ws>
-Status ForwardBackward(Net& net, Ws& ws, size_t rows, float* loss) {
-  return internal::ForwardBackward(internal::Ref(net), internal::Ref(ws), rows, loss);
+Status ForwardBackward(Net& net, Ws& ws, size_t rows, float* loss, const ParallelFor& pf = {}) {
+  return internal::ForwardBackward(internal::Ref(net), internal::Ref(ws), rows, loss, pf);
 }
 
 // Adds the rows' summed NLL to *loss_sum and their correct argmax
 // predictions to *correct.
 template <class Net, class Ws>
-Status Evaluate(Net& net, Ws& ws, size_t rows, double* loss_sum, size_t* correct) {
-  return internal::Evaluate(internal::Ref(net), internal::Ref(ws), rows, loss_sum, correct);
+Status Evaluate(Net& net, Ws& ws, size_t rows, double* loss_sum, size_t* correct,
+                const ParallelFor& pf = {}) {
+  return internal::Evaluate(internal::Ref(net), internal::Ref(ws), rows, loss_sum, correct, pf);
 }
 
 // One training step: ForwardBackward, then the optimizer's update. Parameters
 // are left untouched when the loss is not finite.
 template <class Net, class Ws, class Opt>
-Status TrainStep(Net& net, Ws& ws, Opt& opt, size_t rows, float* loss) {
+Status TrainStep(Net& net, Ws& ws, Opt& opt, size_t rows, float* loss, const ParallelFor& pf = {}) {
   static_assert(Opt::kNumParams == Net::kNumParams, "optimizer sized for another model");
-  if (Status s = ForwardBackward(net, ws, rows, loss); s != Status::kOk) return s;
-  return opt.step(net.params(), ws.grads());
+  if (Status s = ForwardBackward(net, ws, rows, loss, pf); s != Status::kOk) return s;
+  return opt.step(net.params(), ws.grads(), pf);
 }
 
 }  // namespace descent

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "descent/config.h"
+#include "descent/parallel.h"
 #include "descent/status.h"
 
 namespace descent {
@@ -164,15 +165,24 @@ struct StepClock {
 
 namespace internal {
 // One update of n elements. slots[k] points at the rule's k-th state array.
-Status Step(const Sgd& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n);
-Status Step(const Adagrad& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n);
-Status Step(const Adadelta& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n);
-Status Step(const RmsProp& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n);
-Status Step(const Adam& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n);
-Status Step(const AdamW& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n);
-Status Step(const Adamax& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n);
-Status Step(const NAdam& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n);
-Status Step(const RAdam& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n);
+Status Step(const Sgd& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
+            const ParallelFor& pf);
+Status Step(const Adagrad& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
+            const ParallelFor& pf);
+Status Step(const Adadelta& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
+            const ParallelFor& pf);
+Status Step(const RmsProp& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
+            const ParallelFor& pf);
+Status Step(const Adam& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
+            const ParallelFor& pf);
+Status Step(const AdamW& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
+            const ParallelFor& pf);
+Status Step(const Adamax& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
+            const ParallelFor& pf);
+Status Step(const NAdam& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
+            const ParallelFor& pf);
+Status Step(const RAdam& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
+            const ParallelFor& pf);
 }  // namespace internal
 
 // An optimizer for N parameters: hyperparameters, step clock and Rule::kSlots
@@ -188,11 +198,12 @@ class Optimizer {
   constexpr explicit Optimizer(const Rule& hp) : hp_(hp) {}
 
   // Invalid hyperparameters give kInvalidArgument and change nothing.
-  // params and grads hold N floats each, at any alignment.
-  [[nodiscard]] Status step(float* params, const float* grads) {
+  // params and grads hold N floats each, at any alignment. With a ParallelFor
+  // the array is split into ranges: the result is the same.
+  [[nodiscard]] Status step(float* params, const float* grads, const ParallelFor& pf = {}) {
     float* slots[kSlots];
     for (size_t k = 0; k < kSlots; ++k) slots[k] = slots_[k];
-    return internal::Step(hp_, clock_, params, grads, slots, N);
+    return internal::Step(hp_, clock_, params, grads, slots, N, pf);
   }
 
   // Forget all state, as a freshly constructed optimizer (with new hyperparameters).

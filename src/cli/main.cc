@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "descent/backend.h"
 #include "src/cli/optimizers.h"
 #include "src/cli/session.h"
 #include "src/host/svg_plot.h"
@@ -176,10 +177,11 @@ const char* const kDataHelp =
     "                   (default: the --data directory, else the bundled data)\n"
     "  --epochs N       passes over the training data (default 3)\n"
     "  --batch N        samples per step, 1..1024; the last batch may be smaller (default 256)\n"
-    "  --seed N         seed of the initial weights and the shuffles (default 0)\n";
+    "  --seed N         seed of the initial weights and the shuffles (default 0)\n"
+    "  --threads N      worker threads, 1..64; results are identical for every N (default 1)\n";
 
 int Train(int argc, char** argv) {
-  std::vector<std::string> valued = {"data", "test", "optimizer", "epochs", "batch", "seed", "init", "save", "loss-csv"};
+  std::vector<std::string> valued = {"data", "test", "optimizer", "epochs", "batch", "seed", "threads", "init", "save", "loss-csv"};
   std::vector<std::string> switches = {"no-shuffle"};
   for (const std::string& n : DashedHyperparameters()) {
     bool is_bool = n == "nesterov" || n == "centered" || n == "amsgrad";
@@ -216,6 +218,7 @@ int Train(int argc, char** argv) {
   config.batch = flags.Count("batch", 256, 1, kMaxBatch);
   config.seed = flags.Count("seed", 0, 0, UINT64_MAX);
   config.shuffle = !flags.Switch("no-shuffle");
+  config.threads = flags.Count("threads", 1, 1, 64);
 
   const host::Dataset train = LoadData(flags.Text("data", DESCENT_DATA_DIR), "train");
   const host::Dataset test = LoadData(DefaultTest(flags), "t10k");
@@ -249,7 +252,7 @@ int Train(int argc, char** argv) {
   if (result.status != Status::kOk) Die(kExitBadFile, std::string("train: ") + StatusMessage(result.status));
   if (flags.Has("save"))
     if (host::Error e = SaveModel(flags.Text("save", ""))) Die(kExitBadFile, e.message);
-  const EvalResult eval = Evaluate(test);
+  const EvalResult eval = Evaluate(test, config.threads);
   printf("result optimizer=%s epochs=%zu steps=%zu train_loss=%.6f test_loss=%.6f test_accuracy=%.4f "
          "params_hash=%016llx seconds=%.3f samples_per_second=%.0f\n",
          optimizer.c_str(), config.epochs, result.steps.size(), result.train_loss, eval.loss, eval.accuracy,
@@ -280,7 +283,7 @@ std::string Lr(const OptimizerConfig& config) {
 }
 
 int Compare(int argc, char** argv) {
-  const Flags flags("compare", argc, argv, {"data", "test", "optimizers", "epochs", "batch", "seed", "out"}, {});
+  const Flags flags("compare", argc, argv, {"data", "test", "optimizers", "epochs", "batch", "seed", "threads", "out"}, {});
   if (flags.help()) {
     printf("usage: descent compare [--data PATH] [--test PATH] [--optimizers a,b,...] [--epochs N] [--batch N]\n"
            "                       [--seed N] [--out DIR]\n\n"
@@ -308,6 +311,7 @@ int Compare(int argc, char** argv) {
   base.epochs = flags.Count("epochs", 3, 1, 1000000);
   base.batch = flags.Count("batch", 256, 1, kMaxBatch);
   base.seed = flags.Count("seed", 0, 0, UINT64_MAX);
+  base.threads = flags.Count("threads", 1, 1, 64);
   const std::string out = flags.Text("out", "out");
   const host::Dataset train = LoadData(flags.Text("data", DESCENT_DATA_DIR), "train");
   const host::Dataset test = LoadData(DefaultTest(flags), "t10k");
@@ -354,7 +358,7 @@ int Compare(int argc, char** argv) {
       series.note = "diverged";
       printf("%-10s %-8s %10s %10s %9s %8.2f\n", config.name.c_str(), Lr(config).c_str(), "nan", "-", "-", result.seconds);
     } else {
-      const EvalResult eval = Evaluate(test);
+      const EvalResult eval = Evaluate(test, base.threads);
       summary += config.name + "," + Format("%.6f", result.train_loss) + "," + Format("%.6f", eval.loss) + "," +
                  Format("%.4f", eval.accuracy) + "," + Format("%.3f", result.seconds) + "\n";
       series.note = Format("%.1f %%", 100.0 * eval.accuracy);
@@ -370,12 +374,38 @@ int Compare(int argc, char** argv) {
   return any_failed ? kExitNonFinite : 0;
 }
 
+int Info(int argc, char** argv) {
+  const Flags flags("info", argc, argv, {}, {});
+  if (flags.help()) {
+    printf("usage: descent info\n\nPrints the kernel backend, the instruction sets it was compiled for, those this\n"
+           "CPU runs, and the one in use (pin it with the environment variable DESCENT_ISA).\n");
+    return 0;
+  }
+  const char* names[32];
+  const size_t compiled = CompiledIsas(names, 32);
+  printf("backend: %s\ncompiled: %s\n", BackendName(), Join(std::vector<std::string>(names, names + std::min<size_t>(compiled, 32)), " ").c_str());
+  const size_t supported = SupportedIsas(names, 32);
+  printf("supported: %s\nactive: %s\n", Join(std::vector<std::string>(names, names + std::min<size_t>(supported, 32)), " ").c_str(), ActiveIsa());
+  return 0;
+}
+
+// DESCENT_ISA pins the instruction set; a value this build or CPU cannot honour is a usage error.
+void ApplyIsaFromEnvironment() {
+  const char* pinned = getenv("DESCENT_ISA");
+  if (!pinned || SelectIsa(pinned) == Status::kOk) return;
+  const char* names[32];
+  const size_t n = SupportedIsas(names, 32);
+  Die(kExitUsage, std::string("DESCENT_ISA=") + pinned + " is not available here (this build and CPU run: " +
+                      Join(std::vector<std::string>(names, names + std::min<size_t>(n, 32)), ", ") + ")");
+}
+
 int MainHelp(FILE* to) {
   fprintf(to,
           "usage: descent <command> [flags]\n\n"
           "  train    train the MLP 784-100-100-10 with one optimizer\n"
           "  compare  train it with several optimizers and plot their loss curves\n"
-          "  eval     evaluate saved weights on a test set\n\n"
+          "  eval     evaluate saved weights on a test set\n"
+          "  info     show the kernel backend and instruction sets\n\n"
           "'descent <command> --help' describes each command's flags.\n");
   return to == stdout ? 0 : kExitUsage;
 }
@@ -388,6 +418,8 @@ int main(int argc, char** argv) {
   using namespace descent::cli;
   if (argc < 2) return MainHelp(stderr);
   const std::string command = argv[1];
+  ApplyIsaFromEnvironment();
+  if (command == "info") return Info(argc - 2, argv + 2);
   if (command == "train") return Train(argc - 2, argv + 2);
   if (command == "compare") return Compare(argc - 2, argv + 2);
   if (command == "eval") return Eval(argc - 2, argv + 2);

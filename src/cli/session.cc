@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "src/host/safetensors.h"
+#include "src/host/thread_pool.h"
 
 namespace descent {
 namespace cli {
@@ -50,6 +51,8 @@ TrainResult Train(const TrainConfig& config, const host::Dataset& data, const St
   TrainWorkspace& ws = TheWorkspace();
   std::vector<uint32_t> order(data.count);
   const size_t batches = (data.count + config.batch - 1) / config.batch;
+  host::ThreadPool pool(config.threads);
+  const ParallelFor pf = pool.parallel_for();
   std::visit([&](const auto& hp) {
     auto& opt = OptimizerFor(hp);
     const double start = NowSeconds();
@@ -62,7 +65,7 @@ TrainResult Train(const TrainConfig& config, const host::Dataset& data, const St
         const size_t rows = std::min(config.batch, data.count - first);
         float loss = 0.0f;
         result.status = ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows);
-        if (result.status == Status::kOk) result.status = TrainStep(net, ws, opt, rows, &loss);
+        if (result.status == Status::kOk) result.status = TrainStep(net, ws, opt, rows, &loss, pf);
         const StepRecord record{result.steps.size() + 1, epoch + 1, b + 1, loss};
         result.steps.push_back(record);
         result.samples += rows;
@@ -77,7 +80,9 @@ TrainResult Train(const TrainConfig& config, const host::Dataset& data, const St
   return result;
 }
 
-EvalResult Evaluate(const host::Dataset& data) {
+EvalResult Evaluate(const host::Dataset& data, size_t threads) {
+  host::ThreadPool pool(threads);
+  const ParallelFor pf = pool.parallel_for();
   Net& net = TheNet();
   TrainWorkspace& ws = TheWorkspace();
   double loss_sum = 0.0;
@@ -86,7 +91,7 @@ EvalResult Evaluate(const host::Dataset& data) {
     const size_t rows = std::min(kMaxBatch, data.count - first);
     // Data sets are validated against the model before they get here.
     (void)ws.LoadImages(data.pixels.data() + first * Net::kInputs, data.labels.data() + first, nullptr, rows);
-    (void)descent::Evaluate(net, ws, rows, &loss_sum, &correct);
+    (void)descent::Evaluate(net, ws, rows, &loss_sum, &correct, pf);
   }
   const double n = static_cast<double>(data.count);
   return {loss_sum / n, static_cast<double>(correct) / n};

@@ -29,6 +29,7 @@ struct TrainConfig {
   size_t batch = 256;
   uint64_t seed = 0;
   bool shuffle = true;
+  size_t threads = 1;  // results do not depend on it
 };
 
 struct StepRecord {
@@ -54,7 +55,7 @@ struct EvalResult {
   double loss = 0.0;      // mean NLL
   double accuracy = 0.0;  // fraction correct
 };
-EvalResult Evaluate(const host::Dataset& data);
+EvalResult Evaluate(const host::Dataset& data, size_t threads = 1);
 
 // The weights as the notebook's SimpleNet state_dict: linears.{i}.weight [out, in], linears.{i}.bias.
 host::Error SaveModel(const std::string& path);

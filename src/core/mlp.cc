@@ -12,17 +12,31 @@ namespace {
 
 const kernels::Kernels& K() { return kernels::ActiveKernels(); }
 
+// Calls f(begin, end) for one range of [0, n) per worker, boundaries on
+// multiples of `grain` (a kernel's register tile), none empty.
+template <class F>
+void SplitRows(const ParallelFor& pf, size_t n, size_t grain, const F& f) {
+  const size_t parts = n >= 2 * grain ? pf.workers : 1;
+  pf.For(parts, [&](size_t part) {
+    const Range r = Split(n, parts, part, grain);
+    if (r.end > r.begin) f(r.begin, r.end);
+  });
+}
+constexpr size_t kRowGrain = 12;  // a multiple of every target's tile height (4, 6)
+
 Status CheckRows(const Layout& layout, size_t rows) {
   return rows == 0 || rows > layout.max_batch ? Status::kCapacityExceeded : Status::kOk;
 }
 
 // Logits and d(loss)/d(logits) of the loaded rows; per-row losses in row_loss.
-Status LossAndLogitGradient(const Layout& l, const WorkRef& work, size_t rows) {
-  const size_t classes = l.sizes[l.num_layers];
+Status LossAndLogitGradient(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf) {
+  const size_t classes = l.sizes[l.num_layers], stride = Padded(classes);
   for (size_t r = 0; r < rows; ++r)
     if (work.labels[r] >= classes) return Status::kInvalidArgument;
-  K().log_softmax_nll(work.scratch + l.act[l.num_layers], Padded(classes), work.labels, rows,
-                      classes, rows, work.row_loss, work.scratch + l.dact[0]);
+  SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
+    K().log_softmax_nll(work.scratch + l.act[l.num_layers] + b * stride, stride, work.labels + b, e - b, classes,
+                        rows, work.row_loss + b, work.scratch + l.dact[0] + b * stride);
+  });
   return Status::kOk;
 }
 
@@ -53,7 +67,7 @@ Status LoadImages(WorkRef work, const uint8_t* pixels, const uint8_t* labels,
   return Status::kOk;
 }
 
-Status Forward(ModelRef model, WorkRef work, size_t rows) {
+Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf) {
   const Layout& l = *model.layout;
   const Layout& w = *work.layout;
   if (Status s = CheckRows(w, rows); s != Status::kOk) return s;
@@ -61,19 +75,21 @@ Status Forward(ModelRef model, WorkRef work, size_t rows) {
     const size_t in = l.sizes[i], out = l.sizes[i + 1];
     float* wt = work.scratch + w.wt[i];
     K().transpose(model.params + l.weight[i], model.params + l.bias[i], out, in, wt, Padded(out));
-    if (i > 0) K().pad_rows(model.params + l.weight[i], out, in, work.scratch + w.wp[i], Padded(in));
-    K().linear_forward(work.scratch + w.act[i], Padded(in), wt, Padded(out),
-                       work.scratch + w.act[i + 1], Padded(out), rows, in, out,
-                       /*relu=*/i + 1 < l.num_layers);
+    const float* x = work.scratch + w.act[i];
+    float* y = work.scratch + w.act[i + 1];
+    SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
+      K().linear_forward(x + b * Padded(in), Padded(in), wt, Padded(out), y + b * Padded(out), Padded(out), e - b,
+                         in, out, /*relu=*/i + 1 < l.num_layers);
+    });
   }
   return Status::kOk;
 }
 
-Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss) {
+Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf) {
   const Layout& l = *model.layout;
   const Layout& w = *work.layout;
-  if (Status s = Forward(model, work, rows); s != Status::kOk) return s;
-  if (Status s = LossAndLogitGradient(w, work, rows); s != Status::kOk) return s;
+  if (Status s = Forward(model, work, rows, pf); s != Status::kOk) return s;
+  if (Status s = LossAndLogitGradient(w, work, rows, pf); s != Status::kOk) return s;
   double sum = 0.0;
   for (size_t r = 0; r < rows; ++r) sum += work.row_loss[r];
   *loss = static_cast<float>(sum / static_cast<double>(rows));
@@ -85,21 +101,31 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss) {
     const size_t in = l.sizes[i], out = l.sizes[i + 1];
     const float* dy = work.scratch + w.dact[cur];
     const float* x = work.scratch + w.act[i];
-    K().linear_backward_params(dy, Padded(out), x, Padded(in), work.grads + l.weight[i],
-                               work.grads + l.bias[i], rows, in, out);
+    float* dw = work.grads + l.weight[i];
+    float* db = work.grads + l.bias[i];
+    // Weight gradients split by output unit: each keeps its whole sum over rows.
+    SplitRows(pf, out, kRowGrain, [&](size_t b, size_t e) {
+      K().linear_backward_params(dy + b, Padded(out), x, Padded(in), dw + b * in, db + b, rows, in, e - b);
+    });
     if (i > 0) {
-      K().linear_backward_input(dy, Padded(out), work.scratch + w.wp[i], Padded(in), x, Padded(in),
-                                work.scratch + w.dact[1 - cur], Padded(in), rows, in, out);
+      float* wp = work.scratch + w.wp[i];
+      float* dx = work.scratch + w.dact[1 - cur];
+      K().pad_rows(model.params + l.weight[i], out, in, wp, Padded(in));
+      SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
+        K().linear_backward_input(dy + b * Padded(out), Padded(out), wp, Padded(in), x + b * Padded(in), Padded(in),
+                                  dx + b * Padded(in), Padded(in), e - b, in, out);
+      });
       cur = 1 - cur;
     }
   }
   return Status::kOk;
 }
 
-Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, size_t* correct) {
+Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, size_t* correct,
+                const ParallelFor& pf) {
   const Layout& w = *work.layout;
-  if (Status s = Forward(model, work, rows); s != Status::kOk) return s;
-  if (Status s = LossAndLogitGradient(w, work, rows); s != Status::kOk) return s;
+  if (Status s = Forward(model, work, rows, pf); s != Status::kOk) return s;
+  if (Status s = LossAndLogitGradient(w, work, rows, pf); s != Status::kOk) return s;
   const size_t classes = w.sizes[w.num_layers];
   for (size_t r = 0; r < rows; ++r) {
     *loss_sum += work.row_loss[r];

@@ -75,6 +75,17 @@ namespace {
 
 const kernels::Kernels& K() { return kernels::ActiveKernels(); }
 
+// Runs update(begin, count) over [0, n) split into one range per worker.
+// Ranges start on 64-byte boundaries of the parameter index, so vector loops stay whole.
+template <class Update>
+void Split(const ParallelFor& pf, size_t n, const Update& update) {
+  const size_t parts = n >= 4096 ? pf.workers : 1;
+  pf.For(parts, [&](size_t part) {
+    const Range r = descent::Split(n, parts, part, 16);
+    if (r.end > r.begin) update(r.begin, r.end - r.begin);
+  });
+}
+
 template <class Rule>
 kernels::AdamArgs AdamArgsFor(const Rule& hp, double t, bool decoupled) {
   const double bc1 = 1.0 - PowInt(hp.beta1, static_cast<uint64_t>(t));
@@ -98,7 +109,7 @@ kernels::AdamArgs AdamArgsFor(const Rule& hp, double t, bool decoupled) {
 }  // namespace
 
 Status Step(const Sgd& hp, StepClock& clock, float* p, const float* g, float* const* slots,
-            size_t n) {
+            size_t n, const ParallelFor& pf) {
   if (InvalidReason(hp)) return Status::kInvalidArgument;
   kernels::SgdArgs a;
   a.neg_lr = F(-hp.lr);
@@ -109,13 +120,13 @@ Status Step(const Sgd& hp, StepClock& clock, float* p, const float* g, float* co
   a.has_momentum = hp.momentum != 0.0;
   a.nesterov = hp.nesterov;
   a.first_step = clock.step == 0;
-  K().sgd(a, p, g, slots[0], n);
+  Split(pf, n, [&](size_t b, size_t c) { K().sgd(a, p + b, g + b, slots[0] + b, c); });
   ++clock.step;
   return Status::kOk;
 }
 
 Status Step(const Adagrad& hp, StepClock& clock, float* p, const float* g, float* const* slots,
-            size_t n) {
+            size_t n, const ParallelFor& pf) {
   if (InvalidReason(hp)) return Status::kInvalidArgument;
   if (clock.step == 0) {
     const float init = F(hp.initial_accumulator_value);
@@ -127,13 +138,13 @@ Status Step(const Adagrad& hp, StepClock& clock, float* p, const float* g, float
   a.eps = F(hp.eps);
   a.weight_decay = F(hp.weight_decay);
   a.has_weight_decay = hp.weight_decay != 0.0;
-  K().adagrad(a, p, g, slots[0], n);
+  Split(pf, n, [&](size_t b, size_t c) { K().adagrad(a, p + b, g + b, slots[0] + b, c); });
   ++clock.step;
   return Status::kOk;
 }
 
 Status Step(const Adadelta& hp, StepClock& clock, float* p, const float* g, float* const* slots,
-            size_t n) {
+            size_t n, const ParallelFor& pf) {
   if (InvalidReason(hp)) return Status::kInvalidArgument;
   kernels::AdadeltaArgs a;
   a.neg_lr = F(-hp.lr);
@@ -142,13 +153,13 @@ Status Step(const Adadelta& hp, StepClock& clock, float* p, const float* g, floa
   a.eps = F(hp.eps);
   a.weight_decay = F(hp.weight_decay);
   a.has_weight_decay = hp.weight_decay != 0.0;
-  K().adadelta(a, p, g, slots[0], slots[1], n);
+  Split(pf, n, [&](size_t b, size_t c) { K().adadelta(a, p + b, g + b, slots[0] + b, slots[1] + b, c); });
   ++clock.step;
   return Status::kOk;
 }
 
 Status Step(const RmsProp& hp, StepClock& clock, float* p, const float* g, float* const* slots,
-            size_t n) {
+            size_t n, const ParallelFor& pf) {
   if (InvalidReason(hp)) return Status::kInvalidArgument;
   kernels::RmsPropArgs a;
   a.neg_lr = F(-hp.lr);
@@ -160,31 +171,37 @@ Status Step(const RmsProp& hp, StepClock& clock, float* p, const float* g, float
   a.has_weight_decay = hp.weight_decay != 0.0;
   a.has_momentum = hp.momentum > 0.0;
   a.centered = hp.centered;
-  K().rmsprop(a, p, g, slots[0], slots[1], slots[2], n);
+  Split(pf, n, [&](size_t b, size_t c) {
+    K().rmsprop(a, p + b, g + b, slots[0] + b, slots[1] + b, slots[2] + b, c);
+  });
   ++clock.step;
   return Status::kOk;
 }
 
 Status Step(const Adam& hp, StepClock& clock, float* p, const float* g, float* const* slots,
-            size_t n) {
+            size_t n, const ParallelFor& pf) {
   if (InvalidReason(hp)) return Status::kInvalidArgument;
   const kernels::AdamArgs a = AdamArgsFor(hp, static_cast<double>(clock.step + 1), false);
-  K().adam(a, p, g, slots[0], slots[1], slots[2], n);
+  Split(pf, n, [&](size_t b, size_t c) {
+    K().adam(a, p + b, g + b, slots[0] + b, slots[1] + b, slots[2] + b, c);
+  });
   ++clock.step;
   return Status::kOk;
 }
 
 Status Step(const AdamW& hp, StepClock& clock, float* p, const float* g, float* const* slots,
-            size_t n) {
+            size_t n, const ParallelFor& pf) {
   if (InvalidReason(hp)) return Status::kInvalidArgument;
   const kernels::AdamArgs a = AdamArgsFor(hp, static_cast<double>(clock.step + 1), true);
-  K().adam(a, p, g, slots[0], slots[1], slots[2], n);
+  Split(pf, n, [&](size_t b, size_t c) {
+    K().adam(a, p + b, g + b, slots[0] + b, slots[1] + b, slots[2] + b, c);
+  });
   ++clock.step;
   return Status::kOk;
 }
 
 Status Step(const Adamax& hp, StepClock& clock, float* p, const float* g, float* const* slots,
-            size_t n) {
+            size_t n, const ParallelFor& pf) {
   if (InvalidReason(hp)) return Status::kInvalidArgument;
   const uint64_t t = clock.step + 1;
   kernels::AdamaxArgs a;
@@ -195,13 +212,13 @@ Status Step(const Adamax& hp, StepClock& clock, float* p, const float* g, float*
   a.neg_clr = F(-(hp.lr / (1.0 - PowInt(hp.beta1, t))));
   a.weight_decay = F(hp.weight_decay);
   a.has_weight_decay = hp.weight_decay != 0.0;
-  K().adamax(a, p, g, slots[0], slots[1], n);
+  Split(pf, n, [&](size_t b, size_t c) { K().adamax(a, p + b, g + b, slots[0] + b, slots[1] + b, c); });
   ++clock.step;
   return Status::kOk;
 }
 
 Status Step(const NAdam& hp, StepClock& clock, float* p, const float* g, float* const* slots,
-            size_t n) {
+            size_t n, const ParallelFor& pf) {
   if (InvalidReason(hp)) return Status::kInvalidArgument;
   const double t = static_cast<double>(clock.step + 1);
   const double mu = hp.beta1 * (1.0 - 0.5 * Pow096(t * hp.momentum_decay));
@@ -220,14 +237,14 @@ Status Step(const NAdam& hp, StepClock& clock, float* p, const float* g, float* 
   a.avg_coef = F(-hp.lr * mu_next / (1.0 - static_cast<double>(product_next)));
   a.weight_decay = F(hp.weight_decay);
   a.has_weight_decay = hp.weight_decay != 0.0;
-  K().nadam(a, p, g, slots[0], slots[1], n);
+  Split(pf, n, [&](size_t b, size_t c) { K().nadam(a, p + b, g + b, slots[0] + b, slots[1] + b, c); });
   clock.mu_product = product;
   ++clock.step;
   return Status::kOk;
 }
 
 Status Step(const RAdam& hp, StepClock& clock, float* p, const float* g, float* const* slots,
-            size_t n) {
+            size_t n, const ParallelFor& pf) {
   if (InvalidReason(hp)) return Status::kInvalidArgument;
   const uint64_t step = clock.step + 1;
   const double t = static_cast<double>(step);
@@ -251,7 +268,7 @@ Status Step(const RAdam& hp, StepClock& clock, float* p, const float* g, float* 
                        : 1.0f;
   a.weight_decay = F(hp.weight_decay);
   a.has_weight_decay = hp.weight_decay != 0.0;
-  K().radam(a, p, g, slots[0], slots[1], n);
+  Split(pf, n, [&](size_t b, size_t c) { K().radam(a, p + b, g + b, slots[0] + b, slots[1] + b, c); });
   ++clock.step;
   return Status::kOk;
 }
