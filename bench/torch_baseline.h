@@ -1,0 +1,19 @@
+// libtorch baselines measured in the same run (built with -Dlibtorch=enabled).
+#ifndef DESCENT_BENCH_TORCH_BASELINE_H_
+#define DESCENT_BENCH_TORCH_BASELINE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace descent_bench {
+
+// Trains the notebook's MLP with torch::optim::Adam (lr 1e-3, batch 256, no
+// shuffle, one thread); returns samples per second and the final mean loss.
+double TorchTrainSamplesPerSecond(const uint8_t* pixels, const uint8_t* labels, size_t count, size_t epochs,
+                                  double* last_loss);
+// ns per parameter of torch::optim::Adam::step() on the MLP's six tensors.
+double TorchAdamStepNsPerParam(size_t repetitions);
+
+}  // namespace descent_bench
+
+#endif  // DESCENT_BENCH_TORCH_BASELINE_H_
