@@ -61,22 +61,28 @@ TEST_CASE("kernels: the backend reports its instruction sets") {
 TEST_CASE("kernels: matrix products match the reference on every ISA") {
   const Kernels& ref = kernels::ScalarKernels();
   const size_t rows = 7, in = 19, out = 23, xs = Padded(in), ys = Padded(out);
-  const std::vector<float> x = Random(rows * xs, 1), w = Random(out * in, 2), b = Random(out, 3);
+  std::vector<float> x = Random(rows * xs, 1);
+  const std::vector<float> w = Random(out * in, 2), b = Random(out, 3);
+  for (size_t k = 0; k < x.size(); k += 3) x[k] = (k % 2) ? 0.0f : -0.0f;  // zeros for the skipping paths
   const std::vector<float> dy = Random(rows * ys, 4), act = Random(rows * xs, 5);
   std::vector<float> wt((in + 1) * ys, 0.0f), wp(out * xs, 0.0f);
   ref.transpose(w.data(), b.data(), out, in, wt.data(), ys);
   ref.pad_rows(w.data(), out, in, wp.data(), xs);
   auto run = [&](const Kernels& k, std::vector<float>* y, std::vector<float>* y_relu, std::vector<float>* dx,
-                 std::vector<float>* dw, std::vector<float>* db) {
+                 std::vector<float>* dw, std::vector<float>* db, std::vector<float>* dwt, bool sparse) {
     y->assign(rows * ys, 0.0f), y_relu->assign(rows * ys, 0.0f), dx->assign(rows * xs, 0.0f);
     dw->assign(out * in + 1, 7.0f), db->assign(out + 1, 7.0f);  // one sentinel past the end
-    k.linear_forward(x.data(), xs, wt.data(), ys, y->data(), ys, rows, in, out, false);
-    k.linear_forward(x.data(), xs, wt.data(), ys, y_relu->data(), ys, rows, in, out, true);
+    dwt->assign(in * ys, 0.0f);
+    k.linear_forward(x.data(), xs, wt.data(), ys, y->data(), ys, rows, in, out, false, sparse);
+    k.linear_forward(x.data(), xs, wt.data(), ys, y_relu->data(), ys, rows, in, out, true, sparse);
     k.linear_backward_input(dy.data(), ys, wp.data(), xs, act.data(), xs, dx->data(), xs, rows, in, out);
     k.linear_backward_params(dy.data(), ys, x.data(), xs, dw->data(), db->data(), rows, in, out);
+    k.linear_backward_params_t(x.data(), xs, dy.data(), ys, dwt->data(), ys, rows, in, out);
   };
-  std::vector<float> y0, r0, dx0, dw0, db0;
-  run(ref, &y0, &r0, &dx0, &dw0, &db0);
+  std::vector<float> y0, r0, dx0, dw0, db0, dwt0;
+  run(ref, &y0, &r0, &dx0, &dw0, &db0, &dwt0, false);
+  for (size_t o = 0; o < out; ++o)
+    for (size_t i = 0; i < in; ++i) REQUIRE(dwt0[i * ys + o] == dw0[o * in + i]);  // the same sums, transposed
   CHECK(dw0.back() == 7.0f);
   CHECK(db0.back() == 7.0f);
   // The reference itself: one element by hand.
@@ -84,15 +90,19 @@ TEST_CASE("kernels: matrix products match the reference on every ISA") {
   for (size_t i = 0; i < in; ++i) acc = std::fma(x[2 * xs + i], w[5 * in + i], acc);
   CHECK(y0[2 * ys + 5] == acc + b[5]);
   ForEachIsa([&](const Kernels& k) {
-    std::vector<float> y, r, dx, dw, db;
-    run(k, &y, &r, &dx, &dw, &db);
-    for (size_t row = 0; row < rows; ++row) {
-      CHECK(memcmp(&y[row * ys], &y0[row * ys], out * 4) == 0);
-      CHECK(memcmp(&r[row * ys], &r0[row * ys], out * 4) == 0);
-      CHECK(memcmp(&dx[row * xs], &dx0[row * xs], in * 4) == 0);
+    for (bool sparse : {false, true}) {
+      CAPTURE(sparse);
+      std::vector<float> y, r, dx, dw, db, dwt;
+      run(k, &y, &r, &dx, &dw, &db, &dwt, sparse);
+      for (size_t row = 0; row < rows; ++row) {
+        CHECK(memcmp(&y[row * ys], &y0[row * ys], out * 4) == 0);
+        CHECK(memcmp(&r[row * ys], &r0[row * ys], out * 4) == 0);
+        CHECK(memcmp(&dx[row * xs], &dx0[row * xs], in * 4) == 0);
+      }
+      for (size_t i = 0; i < in; ++i) CHECK(memcmp(&dwt[i * ys], &dwt0[i * ys], out * 4) == 0);
+      CHECK(SameBits(dw, dw0));
+      CHECK(SameBits(db, db0));
     }
-    CHECK(SameBits(dw, dw0));
-    CHECK(SameBits(db, db0));
   });
 }
 

@@ -111,20 +111,30 @@ TEST_CASE("mlp: a smaller last batch, and the workspace's limits") {
   CHECK(ForwardBackward(net, ws, 3, &loss) == Status::kInvalidArgument);
 }
 
-TEST_CASE("mlp: a non-finite loss is reported and the parameters are left alone") {
+TEST_CASE("mlp: a non-finite loss or model is reported and the parameters are left alone") {
   static Small net;
   static Workspace<Small, 4> ws;
   static Optimizer<Sgd, Small::kNumParams> opt;
-  Init(net, 2);
-  net.weight(2)[0] = std::numeric_limits<float>::infinity();
   const std::vector<uint8_t> pixels = RandomPixels(4 * 13, 9);
   const std::vector<uint8_t> labels = {0, 1, 2, 3};
   REQUIRE(ws.LoadImages(pixels.data(), labels.data(), nullptr, 4) == Status::kOk);
   static Small before;
-  before = net;
   float loss = 0;
+  // Finite weights whose logits overflow: the loss is not finite.
+  Init(net, 2);
+  for (size_t k = 0; k < 7 * 5; ++k) net.weight(1)[k] = 3e38f;
+  before = net;
   CHECK(TrainStep(net, ws, opt, 4, &loss) == Status::kNonFinite);
   CHECK(!std::isfinite(loss));
+  CHECK(memcmp(&before, &net, sizeof(net)) == 0);
+  // A non-finite weight: the model itself is refused.
+  Init(net, 2);
+  net.weight(2)[0] = std::numeric_limits<float>::infinity();
+  before = net;
+  CHECK(TrainStep(net, ws, opt, 4, &loss) == Status::kNonFinite);
+  double loss_sum = 0;
+  size_t correct = 0;
+  CHECK(Evaluate(net, ws, 4, &loss_sum, &correct) == Status::kNonFinite);
   CHECK(memcmp(&before, &net, sizeof(net)) == 0);
 }
 

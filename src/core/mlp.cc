@@ -1,5 +1,7 @@
 // Forward, backward and evaluation of an Mlp through its size-erased Layout:
 // one copy of this code serves every model shape.
+#include <string.h>
+
 #include <cmath>
 
 #include "descent/mlp.h"
@@ -23,6 +25,18 @@ void SplitRows(const ParallelFor& pf, size_t n, size_t grain, const F& f) {
   });
 }
 constexpr size_t kRowGrain = 12;  // a multiple of every target's tile height (4, 6)
+
+// Non-finite parameters make a model unusable, and would let the zero-skipping
+// products (kernels/live_terms.h) differ from dense ones: refuse them.
+bool ParamsFinite(const float* p, size_t n) {
+  uint32_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    memcpy(&bits, &p[i], 4);
+    bad |= (bits & 0x7F800000u) == 0x7F800000u;
+  }
+  return bad == 0;
+}
 
 Status CheckRows(const Layout& layout, size_t rows) {
   return rows == 0 || rows > layout.max_batch ? Status::kCapacityExceeded : Status::kOk;
@@ -71,6 +85,7 @@ Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf)
   const Layout& l = *model.layout;
   const Layout& w = *work.layout;
   if (Status s = CheckRows(w, rows); s != Status::kOk) return s;
+  if (!ParamsFinite(model.params, l.num_params)) return Status::kNonFinite;
   for (size_t i = 0; i < l.num_layers; ++i) {
     const size_t in = l.sizes[i], out = l.sizes[i + 1];
     float* wt = work.scratch + w.wt[i];
@@ -79,7 +94,7 @@ Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf)
     float* y = work.scratch + w.act[i + 1];
     SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
       K().linear_forward(x + b * Padded(in), Padded(in), wt, Padded(out), y + b * Padded(out), Padded(out), e - b,
-                         in, out, /*relu=*/i + 1 < l.num_layers);
+                         in, out, /*relu=*/i + 1 < l.num_layers, /*sparse_x=*/i == 0);
     });
   }
   return Status::kOk;
@@ -103,10 +118,25 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
     const float* x = work.scratch + w.act[i];
     float* dw = work.grads + l.weight[i];
     float* db = work.grads + l.bias[i];
-    // Weight gradients split by output unit: each keeps its whole sum over rows.
-    SplitRows(pf, out, kRowGrain, [&](size_t b, size_t e) {
-      K().linear_backward_params(dy + b, Padded(out), x, Padded(in), dw + b * in, db + b, rows, in, e - b);
-    });
+    if (i == 0) {
+      // The input layer's gradient as dW^T = X^T dY, which skips the zero pixels,
+      // into the transposed-weight buffer the forward pass no longer needs.
+      float* dwt = work.scratch + w.wt[0];
+      SplitRows(pf, in, kRowGrain, [&](size_t b, size_t e) {
+        K().linear_backward_params_t(x + b, Padded(in), dy, Padded(out), dwt + b * Padded(out), Padded(out), rows,
+                                     e - b, out);
+      });
+      K().bias_gradient(dy, Padded(out), db, rows, out);
+      SplitRows(pf, out, 1, [&](size_t b, size_t e) {
+        for (size_t o = b; o < e; ++o)
+          for (size_t k = 0; k < in; ++k) dw[o * in + k] = dwt[k * Padded(out) + o];
+      });
+    } else {
+      // Split by output unit: each keeps its whole sum over rows.
+      SplitRows(pf, out, kRowGrain, [&](size_t b, size_t e) {
+        K().linear_backward_params(dy + b, Padded(out), x, Padded(in), dw + b * in, db + b, rows, in, e - b);
+      });
+    }
     if (i > 0) {
       float* wp = work.scratch + w.wp[i];
       float* dx = work.scratch + w.dact[1 - cur];

@@ -64,8 +64,10 @@ struct Kernels {
   void (*pad_rows)(const float* w, size_t out, size_t in, float* wp, size_t wp_stride);
   // y[r,o] = relu?(sum_i x[r,i]*wt[i,o] + wt[in,o]); sum in order i = 0..in-1.
   // Strides are multiples of 16; rows of x, wt and y are readable/writable up to Padded().
+  // sparse_x: x has many zeros, worth skipping (live_terms.h; the result is the same).
   void (*linear_forward)(const float* x, size_t x_stride, const float* wt, size_t wt_stride,
-                         float* y, size_t y_stride, size_t rows, size_t in, size_t out, bool relu);
+                         float* y, size_t y_stride, size_t rows, size_t in, size_t out, bool relu,
+                         bool sparse_x);
   // dx[r,i] = (act[r,i] > 0) ? sum_o dy[r,o]*wp[o,i] : 0; sum in order o = 0..out-1.
   void (*linear_backward_input)(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride,
                                 const float* act, size_t act_stride, float* dx, size_t dx_stride,
@@ -74,6 +76,12 @@ struct Kernels {
   // dw and db are exactly [out, in] and [out] (no padding).
   void (*linear_backward_params)(const float* dy, size_t dy_stride, const float* x, size_t x_stride,
                                  float* dw, float* db, size_t rows, size_t in, size_t out);
+  // The same weight gradient transposed, for sparse x: dwt[i,o] = sum_r x[r,i]*dy[r,o],
+  // sum in order r = 0..rows-1, terms with x[r,i] == 0 skipped. dwt rows padded.
+  void (*linear_backward_params_t)(const float* x, size_t x_stride, const float* dy, size_t dy_stride,
+                                   float* dwt, size_t dwt_stride, size_t rows, size_t in, size_t out);
+  // db[o] = sum_r dy[r,o], in order r = 0..rows-1.
+  void (*bias_gradient)(const float* dy, size_t dy_stride, float* db, size_t rows, size_t out);
   // Row-wise log-softmax + NLL: loss[r] = -log_softmax(z[r])[label[r]] and
   // dz = d(mean loss)/dz with the mean over `batch` rows (torch's grad_input).
   void (*log_softmax_nll)(const float* z, size_t stride, const uint8_t* labels, size_t rows,

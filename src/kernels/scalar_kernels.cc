@@ -27,8 +27,9 @@ void PadRows(const float* w, size_t out, size_t in, float* wp, size_t wp_stride)
     for (size_t i = 0; i < in; ++i) wp[o * wp_stride + i] = w[o * in + i];
 }
 
+// The dense loops: skipping zero terms (other backends) gives the same sums.
 void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_stride, float* y,
-                   size_t y_stride, size_t rows, size_t in, size_t out, bool relu) {
+                   size_t y_stride, size_t rows, size_t in, size_t out, bool relu, bool /*sparse_x*/) {
   const float* b = wt + in * wt_stride;
   for (size_t r = 0; r < rows; ++r) {
     for (size_t o = 0; o < out; ++o) {
@@ -53,18 +54,33 @@ void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, siz
   }
 }
 
+void BiasGradient(const float* dy, size_t dy_stride, float* db, size_t rows, size_t out) {
+  for (size_t o = 0; o < out; ++o) {
+    float acc = 0.0f;
+    for (size_t r = 0; r < rows; ++r) acc += dy[r * dy_stride + o];
+    db[o] = acc;
+  }
+}
+
 void LinearBackwardParams(const float* dy, size_t dy_stride, const float* x, size_t x_stride,
                           float* dw, float* db, size_t rows, size_t in, size_t out) {
-  for (size_t o = 0; o < out; ++o) {
+  for (size_t o = 0; o < out; ++o)
     for (size_t i = 0; i < in; ++i) {
       float acc = 0.0f;
       for (size_t r = 0; r < rows; ++r) acc = fma(dy[r * dy_stride + o], x[r * x_stride + i], acc);
       dw[o * in + i] = acc;
     }
-    float acc = 0.0f;
-    for (size_t r = 0; r < rows; ++r) acc += dy[r * dy_stride + o];
-    db[o] = acc;
-  }
+  BiasGradient(dy, dy_stride, db, rows, out);
+}
+
+void LinearBackwardParamsT(const float* x, size_t x_stride, const float* dy, size_t dy_stride, float* dwt,
+                           size_t dwt_stride, size_t rows, size_t in, size_t out) {
+  for (size_t i = 0; i < in; ++i)
+    for (size_t o = 0; o < out; ++o) {
+      float acc = 0.0f;
+      for (size_t r = 0; r < rows; ++r) acc = fma(x[r * x_stride + i], dy[r * dy_stride + o], acc);
+      dwt[i * dwt_stride + o] = acc;
+    }
 }
 
 // torch: out = z - max - log(sum exp(z - max)); nll backward puts
@@ -217,7 +233,7 @@ void RAdam(const RAdamArgs& a, float* p, const float* g, float* m, float* v, siz
 const Kernels& ScalarKernels() {
   static constexpr Kernels kTable = {
       "scalar",       ScalePixels, Transpose, PadRows, LinearForward, LinearBackwardInput,
-      LinearBackwardParams, LogSoftmaxNll, Sgd, Adagrad, Adadelta, RmsProp, Adam, Adamax, NAdam,
+      LinearBackwardParams, LinearBackwardParamsT, BiasGradient, LogSoftmaxNll, Sgd, Adagrad, Adadelta, RmsProp, Adam, Adamax, NAdam,
       RAdam,
   };
   return kTable;

@@ -13,7 +13,10 @@ namespace highway {
 // Defined in mlp_kernels.cc and optim_kernels.cc.
 void ScalePixels(const uint8_t* src, float* dst, size_t n);
 void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_stride, float* y, size_t y_stride,
-                   size_t rows, size_t in, size_t out, bool relu);
+                   size_t rows, size_t in, size_t out, bool relu, bool sparse_x);
+void LinearBackwardParamsT(const float* x, size_t x_stride, const float* dy, size_t dy_stride, float* dwt,
+                           size_t dwt_stride, size_t rows, size_t in, size_t out);
+void BiasGradient(const float* dy, size_t dy_stride, float* db, size_t rows, size_t out);
 void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride, const float* act,
                          size_t act_stride, float* dx, size_t dx_stride, size_t rows, size_t in, size_t out);
 void LinearBackwardParams(const float* dy, size_t dy_stride, const float* x, size_t x_stride, float* dw, float* db,
@@ -39,6 +42,8 @@ const kernels::Kernels& HighwayKernels() {
     k.linear_forward = LinearForward;
     k.linear_backward_input = LinearBackwardInput;
     k.linear_backward_params = LinearBackwardParams;
+    k.linear_backward_params_t = LinearBackwardParamsT;
+    k.bias_gradient = BiasGradient;
     k.log_softmax_nll = LogSoftmaxNll;
     k.sgd = Sgd;
     k.adagrad = Adagrad;

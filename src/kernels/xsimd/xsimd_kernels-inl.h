@@ -13,6 +13,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "src/kernels/kernels.h"
+#include "src/kernels/live_terms.h"
 #include "src/kernels/scalar_math.h"
 
 namespace descent {
@@ -98,63 +99,81 @@ struct Isa {
 
   // ---- matrix products -------------------------------------------------------
 
+  // With a `live` list only those k are summed (see live_terms.h), else every k < K.
   template <size_t kRows, size_t kVecs, class Store>
-  static void Tile(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t K, size_t m0,
-                   size_t vec0, const Store& store) {
+  static void Tile(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t K,
+                   const uint16_t* live, size_t m0, size_t vec0, const Store& store) {
     F acc[kRows][kVecs];
     for (size_t r = 0; r < kRows; ++r)
       for (size_t v = 0; v < kVecs; ++v) acc[r][v] = Set(0.0f);
     const float* a0 = a + m0 * a_m;
     const float* b0 = b + vec0 * N;
-    for (size_t k = 0; k < K; ++k) {
+    auto term = [&](size_t k) {
       F bv[kVecs];
       for (size_t v = 0; v < kVecs; ++v) bv[v] = F::load_unaligned(b0 + k * ldb + v * N);
       for (size_t r = 0; r < kRows; ++r) {
         const F av(a0[r * a_m + k * a_k]);
         for (size_t v = 0; v < kVecs; ++v) acc[r][v] = Fma(av, bv[v], acc[r][v]);
       }
+    };
+    if (live) {
+      for (size_t j = 0; j < K; ++j) term(live[j]);
+    } else {
+      for (size_t k = 0; k < K; ++k) term(k);
     }
     for (size_t r = 0; r < kRows; ++r)
       for (size_t v = 0; v < kVecs; ++v) store(m0 + r, vec0 + v, acc[r][v]);
   }
 
-  template <size_t kVecs, class Store>
-  static void TileColumn(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t M, size_t K,
-                         size_t vec0, const Store& store) {
-    size_t m = 0;
-    for (; m + kTileRows <= M; m += kTileRows) Tile<kTileRows, kVecs>(a, a_m, a_k, b, ldb, K, m, vec0, store);
-    for (; m < M; ++m) Tile<1, kVecs>(a, a_m, a_k, b, ldb, K, m, vec0, store);
+  template <size_t kRows, class Store>
+  static void TileRow(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t vecs, size_t K,
+                      const uint16_t* live, size_t m0, const Store& store) {
+    size_t vec = 0;
+    for (; vec + kTileVecs <= vecs; vec += kTileVecs)
+      Tile<kRows, kTileVecs>(a, a_m, a_k, b, ldb, K, live, m0, vec, store);
+    switch (vecs - vec) {
+      case 3: Tile<kRows, 3>(a, a_m, a_k, b, ldb, K, live, m0, vec, store); break;
+      case 2: Tile<kRows, 2>(a, a_m, a_k, b, ldb, K, live, m0, vec, store); break;
+      case 1: Tile<kRows, 1>(a, a_m, a_k, b, ldb, K, live, m0, vec, store); break;
+      default: break;
+    }
   }
 
-  template <class Store>
+  template <bool kSparse, class Store>
   static void Gemm(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t M, size_t vecs,
                    size_t K, const Store& store) {
-    size_t vec = 0;
-    for (; vec + kTileVecs <= vecs; vec += kTileVecs) TileColumn<kTileVecs>(a, a_m, a_k, b, ldb, M, K, vec, store);
-    switch (vecs - vec) {
-      case 3: TileColumn<3>(a, a_m, a_k, b, ldb, M, K, vec, store); break;
-      case 2: TileColumn<2>(a, a_m, a_k, b, ldb, M, K, vec, store); break;
-      case 1: TileColumn<1>(a, a_m, a_k, b, ldb, M, K, vec, store); break;
-      default: break;
+    uint16_t live_buf[kernels::kMaxLiveTerms];
+    const bool sparse = kSparse && K <= kernels::kMaxLiveTerms;
+    const uint16_t* live = sparse ? live_buf : nullptr;
+    size_t m = 0;
+    for (; m + kTileRows <= M; m += kTileRows) {
+      const size_t k = sparse ? kernels::LiveTerms(a + m * a_m, a_m, a_k, kTileRows, K, live_buf) : K;
+      TileRow<kTileRows>(a, a_m, a_k, b, ldb, vecs, k, live, m, store);
+    }
+    for (; m < M; ++m) {
+      const size_t k = sparse ? kernels::LiveTerms(a + m * a_m, a_m, a_k, 1, K, live_buf) : K;
+      TileRow<1>(a, a_m, a_k, b, ldb, vecs, k, live, m, store);
     }
   }
 
   static size_t Vectors(size_t n) { return (n + N - 1) / N; }
 
   static void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_stride, float* y,
-                            size_t y_stride, size_t rows, size_t in, size_t out, bool relu) {
+                            size_t y_stride, size_t rows, size_t in, size_t out, bool relu, bool sparse_x) {
     const float* bias = wt + in * wt_stride;
-    Gemm(x, x_stride, 1, wt, wt_stride, rows, Vectors(out), in, [&](size_t r, size_t vec, F sum) {
+    auto store = [&](size_t r, size_t vec, F sum) {
       F v = sum + F::load_unaligned(bias + vec * N);
       if (relu) v = xsimd::select(v < Set(0.0f), Set(0.0f), v);
       v.store_unaligned(y + r * y_stride + vec * N);
-    });
+    };
+    if (sparse_x) Gemm<true>(x, x_stride, 1, wt, wt_stride, rows, Vectors(out), in, store);
+    else Gemm<false>(x, x_stride, 1, wt, wt_stride, rows, Vectors(out), in, store);
   }
 
   static void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride,
                                   const float* act, size_t act_stride, float* dx, size_t dx_stride, size_t rows,
                                   size_t in, size_t out) {
-    Gemm(dy, dy_stride, 1, wp, wp_stride, rows, Vectors(in), out, [&](size_t r, size_t vec, F sum) {
+    Gemm<false>(dy, dy_stride, 1, wp, wp_stride, rows, Vectors(in), out, [&](size_t r, size_t vec, F sum) {
       const F a = F::load_unaligned(act + r * act_stride + vec * N);
       xsimd::select(a > Set(0.0f), sum, Set(0.0f)).store_unaligned(dx + r * dx_stride + vec * N);
     });
@@ -162,7 +181,7 @@ struct Isa {
 
   static void LinearBackwardParams(const float* dy, size_t dy_stride, const float* x, size_t x_stride, float* dw,
                                    float* db, size_t rows, size_t in, size_t out) {
-    Gemm(dy, 1, dy_stride, x, x_stride, out, Vectors(in), rows, [&](size_t o, size_t vec, F sum) {
+    Gemm<false>(dy, 1, dy_stride, x, x_stride, out, Vectors(in), rows, [&](size_t o, size_t vec, F sum) {
       float* row = dw + o * in + vec * N;
       if ((vec + 1) * N <= in) {
         sum.store_unaligned(row);
@@ -172,6 +191,16 @@ struct Isa {
         for (size_t i = 0; i < in - vec * N; ++i) row[i] = lanes[i];
       }
     });
+    BiasGradient(dy, dy_stride, db, rows, out);
+  }
+
+  static void LinearBackwardParamsT(const float* x, size_t x_stride, const float* dy, size_t dy_stride, float* dwt,
+                                    size_t dwt_stride, size_t rows, size_t in, size_t out) {
+    Gemm<true>(x, 1, x_stride, dy, dy_stride, in, Vectors(out), rows,
+               [&](size_t i, size_t vec, F sum) { sum.store_unaligned(dwt + i * dwt_stride + vec * N); });
+  }
+
+  static void BiasGradient(const float* dy, size_t dy_stride, float* db, size_t rows, size_t out) {
     size_t o = 0;
     for (; o + N <= out; o += N) {
       F acc = Set(0.0f);
@@ -378,6 +407,8 @@ struct Isa {
     k.linear_forward = LinearForward;
     k.linear_backward_input = LinearBackwardInput;
     k.linear_backward_params = LinearBackwardParams;
+    k.linear_backward_params_t = LinearBackwardParamsT;
+    k.bias_gradient = BiasGradient;
     k.log_softmax_nll = LogSoftmaxNll;
     k.sgd = Sgd;
     k.adagrad = Adagrad;
