@@ -115,7 +115,7 @@ TrainFigures Train(const Rule& hp, const host::Dataset& data, size_t epochs, con
     for (size_t first = 0; first < data.count; first += kBatch) {
       const size_t rows = std::min(kBatch, data.count - first);
       float loss;
-      if (g_ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows) != Status::kOk ||
+      if (g_ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows, pf) != Status::kOk ||
           TrainStep(g_net, g_ws, opt, rows, &loss, pf) != Status::kOk) {
         fprintf(stderr, "descent-bench: training failed\n");
         exit(1);

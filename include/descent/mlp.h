@@ -133,7 +133,7 @@ class Workspace {
   // and labels into the batch, scaling pixels by 1/256 as the notebook does.
   // order == nullptr takes images 0..rows-1.
   Status LoadImages(const uint8_t* pixels, const uint8_t* labels, const uint32_t* order,
-                    size_t rows);
+                    size_t rows, const ParallelFor& pf = {});
 
  private:
   alignas(kAlign) float grads_[Net::kNumParams] = {};
@@ -162,7 +162,7 @@ struct WorkRef {
 };
 void Init(ModelRef model, uint64_t seed);
 Status LoadImages(WorkRef work, const uint8_t* pixels, const uint8_t* labels,
-                  const uint32_t* order, size_t rows);
+                  const uint32_t* order, size_t rows, const ParallelFor& pf);
 Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf);
 Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf);
 Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, size_t* correct,
@@ -178,8 +178,8 @@ WorkRef Ref(Workspace<Net, kMaxBatch>& ws) {
 
 template <class Net, size_t kMaxBatch>
 Status Workspace<Net, kMaxBatch>::LoadImages(const uint8_t* pixels, const uint8_t* labels,
-                                             const uint32_t* order, size_t rows) {
-  return internal::LoadImages(internal::Ref(*this), pixels, labels, order, rows);
+                                             const uint32_t* order, size_t rows, const ParallelFor& pf) {
+  return internal::LoadImages(internal::Ref(*this), pixels, labels, order, rows, pf);
 }
 
 // torch.nn.Linear's default initialisation: weights and biases uniform in

@@ -64,7 +64,7 @@ TrainResult Train(const TrainConfig& config, const host::Dataset& data, const St
         const size_t first = b * config.batch;
         const size_t rows = std::min(config.batch, data.count - first);
         float loss = 0.0f;
-        result.status = ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows);
+        result.status = ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows, pf);
         if (result.status == Status::kOk) result.status = TrainStep(net, ws, opt, rows, &loss, pf);
         const StepRecord record{result.steps.size() + 1, epoch + 1, b + 1, loss};
         result.steps.push_back(record);
@@ -90,7 +90,7 @@ EvalResult Evaluate(const host::Dataset& data, size_t threads) {
   for (size_t first = 0; first < data.count; first += kMaxBatch) {
     const size_t rows = std::min(kMaxBatch, data.count - first);
     // Data sets are validated against the model before they get here.
-    (void)ws.LoadImages(data.pixels.data() + first * Net::kInputs, data.labels.data() + first, nullptr, rows);
+    (void)ws.LoadImages(data.pixels.data() + first * Net::kInputs, data.labels.data() + first, nullptr, rows, pf);
     (void)descent::Evaluate(net, ws, rows, &loss_sum, &correct, pf);
   }
   const double n = static_cast<double>(data.count);

@@ -26,6 +26,25 @@ void SplitRows(const ParallelFor& pf, size_t n, size_t grain, const F& f) {
 }
 constexpr size_t kRowGrain = 12;  // a multiple of every target's tile height (4, 6)
 
+// Copies of the weights in the layouts the products read (no arithmetic):
+// wt[i, o] = w[o, i] plus the bias as row `in` (forward), and w with rows
+// padded to whole vectors (input gradient). Split by destination rows, in
+// 16 x 16 blocks so both sides stay in cache.
+void TransposeWeights(const float* w, const float* b, size_t out, size_t in, float* wt, const ParallelFor& pf) {
+  const size_t stride = Padded(out);
+  SplitRows(pf, in, 16, [&](size_t i0, size_t i1) {
+    for (size_t ib = i0; ib < i1; ib += 16)
+      for (size_t ob = 0; ob < out; ob += 16)
+        for (size_t i = ib; i < i1 && i < ib + 16; ++i)
+          for (size_t o = ob; o < out && o < ob + 16; ++o) wt[i * stride + o] = w[o * in + i];
+  });
+  memcpy(wt + in * stride, b, out * sizeof(float));
+}
+
+void PadRows(const float* w, size_t out, size_t in, float* wp) {
+  for (size_t o = 0; o < out; ++o) memcpy(wp + o * Padded(in), w + o * in, in * sizeof(float));
+}
+
 // Non-finite parameters make a model unusable, and would let the zero-skipping
 // products (kernels/live_terms.h) differ from dense ones: refuse them.
 bool ParamsFinite(const float* p, size_t n) {
@@ -68,16 +87,17 @@ void Init(ModelRef model, uint64_t seed) {
 }
 
 Status LoadImages(WorkRef work, const uint8_t* pixels, const uint8_t* labels,
-                  const uint32_t* order, size_t rows) {
+                  const uint32_t* order, size_t rows, const ParallelFor& pf) {
   const Layout& l = *work.layout;
   if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
   const size_t inputs = l.sizes[0];
-  for (size_t r = 0; r < rows; ++r) {
-    const size_t index = order ? order[r] : r;
-    K().scale_pixels(pixels + index * inputs, work.scratch + l.act[0] + r * Padded(inputs),
-                     inputs);
-    work.labels[r] = labels[index];
-  }
+  SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r) {
+      const size_t index = order ? order[r] : r;
+      K().scale_pixels(pixels + index * inputs, work.scratch + l.act[0] + r * Padded(inputs), inputs);
+      work.labels[r] = labels[index];
+    }
+  });
   return Status::kOk;
 }
 
@@ -89,7 +109,7 @@ Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf)
   for (size_t i = 0; i < l.num_layers; ++i) {
     const size_t in = l.sizes[i], out = l.sizes[i + 1];
     float* wt = work.scratch + w.wt[i];
-    K().transpose(model.params + l.weight[i], model.params + l.bias[i], out, in, wt, Padded(out));
+    TransposeWeights(model.params + l.weight[i], model.params + l.bias[i], out, in, wt, pf);
     const float* x = work.scratch + w.act[i];
     float* y = work.scratch + w.act[i + 1];
     SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
@@ -127,9 +147,11 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
                                      e - b, out);
       });
       K().bias_gradient(dy, Padded(out), db, rows, out);
-      SplitRows(pf, out, 1, [&](size_t b, size_t e) {
-        for (size_t o = b; o < e; ++o)
-          for (size_t k = 0; k < in; ++k) dw[o * in + k] = dwt[k * Padded(out) + o];
+      SplitRows(pf, out, 16, [&](size_t o0, size_t o1) {
+        for (size_t ob = o0; ob < o1; ob += 16)
+          for (size_t kb = 0; kb < in; kb += 16)
+            for (size_t o = ob; o < o1 && o < ob + 16; ++o)
+              for (size_t k = kb; k < in && k < kb + 16; ++k) dw[o * in + k] = dwt[k * Padded(out) + o];
       });
     } else {
       // Split by output unit: each keeps its whole sum over rows.
@@ -140,7 +162,7 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
     if (i > 0) {
       float* wp = work.scratch + w.wp[i];
       float* dx = work.scratch + w.dact[1 - cur];
-      K().pad_rows(model.params + l.weight[i], out, in, wp, Padded(in));
+      PadRows(model.params + l.weight[i], out, in, wp);
       SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
         K().linear_backward_input(dy + b * Padded(out), Padded(out), wp, Padded(in), x + b * Padded(in), Padded(in),
                                   dx + b * Padded(in), Padded(in), e - b, in, out);

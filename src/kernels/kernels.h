@@ -55,14 +55,8 @@ struct Kernels {
 
   // dst[i] = src[i] * (1/256): pixels as the notebook scales them.
   void (*scale_pixels)(const uint8_t* src, float* dst, size_t n);
-  // The forward pass reads weights by input row: wt[i*wt_stride + o] = w[o*in + i] for
-  // i < in, and the bias as one more row, wt[in*wt_stride + o] = b[o]. Columns from out
-  // to wt_stride stay as they are (zero), so kernels may load whole padded rows.
-  void (*transpose)(const float* w, const float* b, size_t out, size_t in, float* wt,
-                    size_t wt_stride);
-  // wp[o*wp_stride + i] = w[o*in + i]: rows padded for whole-vector loads.
-  void (*pad_rows)(const float* w, size_t out, size_t in, float* wp, size_t wp_stride);
-  // y[r,o] = relu?(sum_i x[r,i]*wt[i,o] + wt[in,o]); sum in order i = 0..in-1.
+  // y[r,o] = relu?(sum_i x[r,i]*wt[i,o] + wt[in,o]); sum in order i = 0..in-1: wt is the
+  // weight [out, in] transposed with the bias as one more row, see src/core/mlp.cc.
   // Strides are multiples of 16; rows of x, wt and y are readable/writable up to Padded().
   // sparse_x: x has many zeros, worth skipping (live_terms.h; the result is the same).
   void (*linear_forward)(const float* x, size_t x_stride, const float* wt, size_t wt_stride,

@@ -15,18 +15,6 @@ void ScalePixels(const uint8_t* src, float* dst, size_t n) {
   for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]) * (1.0f / 256.0f);
 }
 
-void Transpose(const float* w, const float* b, size_t out, size_t in, float* wt, size_t wt_stride) {
-  for (size_t o = 0; o < out; ++o) {
-    for (size_t i = 0; i < in; ++i) wt[i * wt_stride + o] = w[o * in + i];
-    wt[in * wt_stride + o] = b[o];
-  }
-}
-
-void PadRows(const float* w, size_t out, size_t in, float* wp, size_t wp_stride) {
-  for (size_t o = 0; o < out; ++o)
-    for (size_t i = 0; i < in; ++i) wp[o * wp_stride + i] = w[o * in + i];
-}
-
 // The dense loops: skipping zero terms (other backends) gives the same sums.
 void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_stride, float* y,
                    size_t y_stride, size_t rows, size_t in, size_t out, bool relu, bool /*sparse_x*/) {
@@ -232,7 +220,7 @@ void RAdam(const RAdamArgs& a, float* p, const float* g, float* m, float* v, siz
 
 const Kernels& ScalarKernels() {
   static constexpr Kernels kTable = {
-      "scalar",       ScalePixels, Transpose, PadRows, LinearForward, LinearBackwardInput,
+      "scalar",       ScalePixels, LinearForward, LinearBackwardInput,
       LinearBackwardParams, LinearBackwardParamsT, BiasGradient, LogSoftmaxNll, Sgd, Adagrad, Adadelta, RmsProp, Adam, Adamax, NAdam,
       RAdam,
   };

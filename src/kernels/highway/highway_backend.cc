@@ -36,7 +36,7 @@ namespace {
 
 const kernels::Kernels& HighwayKernels() {
   static const kernels::Kernels table = [] {
-    kernels::Kernels k = kernels::ScalarKernels();  // transpose and pad_rows are plain copies
+    kernels::Kernels k{};
     k.backend = "highway";
     k.scale_pixels = ScalePixels;
     k.linear_forward = LinearForward;

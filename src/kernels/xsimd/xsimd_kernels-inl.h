@@ -401,7 +401,7 @@ struct Isa {
   }
 
   static kernels::Kernels Table() {
-    kernels::Kernels k = kernels::ScalarKernels();  // transpose and pad_rows are plain copies
+    kernels::Kernels k{};
     k.backend = "xsimd";
     k.scale_pixels = ScalePixels;
     k.linear_forward = LinearForward;
