@@ -87,8 +87,10 @@ EvalResult Evaluate(const host::Dataset& data, size_t threads) {
   TrainWorkspace& ws = TheWorkspace();
   double loss_sum = 0.0;
   size_t correct = 0;
-  for (size_t first = 0; first < data.count; first += kMaxBatch) {
-    const size_t rows = std::min(kMaxBatch, data.count - first);
+  // 256 rows at a time: larger batches only touch more memory.
+  constexpr size_t kEvalRows = 256;
+  for (size_t first = 0; first < data.count; first += kEvalRows) {
+    const size_t rows = std::min(kEvalRows, data.count - first);
     // Data sets are validated against the model before they get here.
     (void)ws.LoadImages(data.pixels.data() + first * Net::kInputs, data.labels.data() + first, nullptr, rows, pf);
     (void)descent::Evaluate(net, ws, rows, &loss_sum, &correct, pf);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <utility>
+
 namespace descent {
 namespace host {
 namespace {
@@ -42,8 +44,8 @@ Error IdxHeader(const std::string& name, const std::vector<uint8_t>& b, uint32_t
 
 }  // namespace
 
-Error ParseIdx(const std::string& images_name, const std::vector<uint8_t>& images,
-               const std::string& labels_name, const std::vector<uint8_t>& labels, Dataset* out) {
+Error ParseIdx(const std::string& images_name, std::vector<uint8_t> images,
+               const std::string& labels_name, std::vector<uint8_t> labels, Dataset* out) {
   uint32_t image_dims[3], label_dims[1];
   if (Error e = IdxHeader(images_name, images, 3, image_dims)) return e;
   if (Error e = IdxHeader(labels_name, labels, 1, label_dims)) return e;
@@ -55,8 +57,10 @@ Error ParseIdx(const std::string& images_name, const std::vector<uint8_t>& image
   out->labels_source = labels_name;
   out->count = image_dims[0];
   out->pixels_per_image = size_t{image_dims[1]} * image_dims[2];
-  out->pixels.assign(images.begin() + 16, images.end());
-  out->labels.assign(labels.begin() + 8, labels.end());
+  images.erase(images.begin(), images.begin() + 16);  // drop the headers in place
+  labels.erase(labels.begin(), labels.begin() + 8);
+  out->pixels = std::move(images);
+  out->labels = std::move(labels);
   return Error{};
 }
 
@@ -137,7 +141,7 @@ Error LoadDataset(const std::string& path, const std::string& prefix, Dataset* o
   std::vector<uint8_t> images, labels;
   if (Error e = ReadFile(images_path, kMaxFileBytes, &images)) return e;
   if (Error e = ReadFile(labels_path, kMaxFileBytes, &labels)) return e;
-  return ParseIdx(images_path, images, labels_path, labels, out);
+  return ParseIdx(images_path, std::move(images), labels_path, std::move(labels), out);
 }
 
 Error CheckFits(const Dataset& data, size_t inputs, size_t classes) {

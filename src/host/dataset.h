@@ -26,8 +26,9 @@ struct Dataset {
 // Parses an IDX pair already in memory (names are for messages). Checks the
 // magic numbers, the element type, that sizes match the header, and that
 // image and label counts agree.
-Error ParseIdx(const std::string& images_name, const std::vector<uint8_t>& images,
-               const std::string& labels_name, const std::vector<uint8_t>& labels, Dataset* out);
+// Takes the buffers over (no copy of the pixels is made).
+Error ParseIdx(const std::string& images_name, std::vector<uint8_t> images,
+               const std::string& labels_name, std::vector<uint8_t> labels, Dataset* out);
 // Parses the Kaggle CSV: a header `label,pixel0,...`, then rows of integers
 // (label first, pixels 0..255). Accepts a UTF-8 BOM and CRLF line ends.
 Error ParseCsv(const std::string& name, const std::string& text, Dataset* out);

@@ -21,6 +21,20 @@ Error ReadFile(const std::string& path, size_t max_bytes, std::vector<uint8_t>* 
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) return Fail(path, std::string("cannot open: ") + strerror(errno));
   out->clear();
+  // Reserve the final size up front (gzip stores it, mod 2^32, in its last 4 bytes):
+  // growing by doubling would briefly hold 1.5x the data.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && st.st_size > 0) {
+    size_t expected = static_cast<size_t>(st.st_size);
+    if (FILE* raw = fopen(path.c_str(), "rb")) {
+      uint8_t magic[2] = {0, 0}, tail[4];
+      if (fread(magic, 1, 2, raw) == 2 && magic[0] == 0x1f && magic[1] == 0x8b && st.st_size >= 18 &&
+          fseek(raw, -4, SEEK_END) == 0 && fread(tail, 1, 4, raw) == 4)
+        expected = tail[0] | (size_t{tail[1]} << 8) | (size_t{tail[2]} << 16) | (size_t{tail[3]} << 24);
+      fclose(raw);
+    }
+    out->reserve(std::min(expected, max_bytes));
+  }
   uint8_t chunk[1 << 16];
   Error error;
   for (;;) {
