@@ -14,15 +14,43 @@ namespace descent {
 namespace kernels {
 
 // The reduction indices k < K at which any of `rows` rows of
-// A(m, k) = a[m*a_m + k*a_k] is non-zero, in increasing order. Branch-free.
+// A(m, k) = a[m*a_m + k*a_k] is non-zero, in increasing order. Branch-free;
+// the magnitude bits are tested as integers (+0 and -0 are dead, NaN and
+// subnormals live), two floats per 64-bit load where they are adjacent.
 inline size_t LiveTerms(const float* a, size_t a_m, size_t a_k, size_t rows, size_t K, uint16_t* live) {
-  size_t n = 0;
-  for (size_t k = 0; k < K; ++k) {
-    // Integer test of the magnitude bits: +0 and -0 are dead, NaN and subnormals live.
+  constexpr uint64_t kMagnitudes = 0x7FFFFFFF7FFFFFFFull;
+  size_t n = 0, k = 0;
+  if (a_k == 1) {  // k runs along rows: test k and k + 1 together
+    for (; k + 2 <= K; k += 2) {
+      uint64_t any = 0;
+      for (size_t r = 0; r < rows; ++r) {
+        uint64_t bits;
+        memcpy(&bits, a + r * a_m + k, 8);
+        any |= bits;
+      }
+      any &= kMagnitudes;
+      live[n] = static_cast<uint16_t>(k);
+      n += static_cast<uint32_t>(any) != 0;
+      live[n] = static_cast<uint16_t>(k + 1);
+      n += (any >> 32) != 0;
+    }
+  } else if (a_m == 1 && rows % 2 == 0) {  // the rows are adjacent: test them in pairs
+    for (; k < K; ++k) {
+      uint64_t any = 0;
+      for (size_t r = 0; r < rows; r += 2) {
+        uint64_t bits;
+        memcpy(&bits, a + r + k * a_k, 8);
+        any |= bits;
+      }
+      live[n] = static_cast<uint16_t>(k);
+      n += (any & kMagnitudes) != 0;
+    }
+  }
+  for (; k < K; ++k) {
     uint32_t any = 0;
     for (size_t r = 0; r < rows; ++r) {
       uint32_t bits;
-      memcpy(&bits, &a[r * a_m + k * a_k], 4);
+      memcpy(&bits, a + r * a_m + k * a_k, 4);
       any |= bits;
     }
     live[n] = static_cast<uint16_t>(k);
@@ -30,6 +58,7 @@ inline size_t LiveTerms(const float* a, size_t a_m, size_t a_k, size_t rows, siz
   }
   return n;
 }
+
 // Longer sums are not skipped (the list lives on the stack).
 inline constexpr size_t kMaxLiveTerms = 4096;
 
