@@ -13,6 +13,11 @@ namespace {
 // Tableau 10: distinguishable, colour-blind-aware.
 const char* const kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                 "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+// Dash patterns too, so curves that lie on top of each other stay distinguishable.
+const char* const kDashes[] = {"", "9 4", "2 3"};
+std::string Dash(size_t k) {
+  return kDashes[k % 3][0] ? std::string(" stroke-dasharray=\"") + kDashes[k % 3] + "\"" : "";
+}
 
 std::string Num(double v, int precision = 2) {
   char buf[32];
@@ -147,7 +152,7 @@ std::string RenderSvg(const Chart& chart) {
       if (!isfinite(s.y[i]) || (chart.log_y && s.y[i] <= 0)) continue;
       points += Num(px(s.x[i])) + "," + Num(py(s.y[i])) + " ";
     }
-    svg += "<polyline stroke=\"" + std::string(kPalette[k % 10]) + "\" points=\"" + points + "\"><title>" +
+    svg += "<polyline stroke=\"" + std::string(kPalette[k % 10]) + "\"" + Dash(k) + " points=\"" + points + "\"><title>" +
            Escape(s.name) + "</title></polyline>\n";
   }
   svg += "</g>\n";
@@ -158,7 +163,7 @@ std::string RenderSvg(const Chart& chart) {
   for (size_t k = 0; k < chart.series.size(); ++k) {
     const double y = top + 12 + 24.0 * k;
     svg += "<line x1=\"" + Num(lx) + "\" x2=\"" + Num(lx + 24) + "\" y1=\"" + Num(y) + "\" y2=\"" + Num(y) +
-           "\" stroke=\"" + kPalette[k % 10] + "\" stroke-width=\"3\"/>\n";
+           "\" stroke=\"" + kPalette[k % 10] + "\" stroke-width=\"3\"" + Dash(k) + "/>\n";
     svg += "<text x=\"" + Num(lx + 32) + "\" y=\"" + Num(y + 4) + "\">" + Escape(chart.series[k].name) +
            (chart.series[k].note.empty() ? "" : " <tspan fill=\"#777\">" + Escape(chart.series[k].note) + "</tspan>") +
            "</text>\n";
