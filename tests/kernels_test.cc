@@ -9,6 +9,7 @@
 #include "descent/backend.h"
 #include "descent/descent.h"
 #include "src/kernels/kernels.h"
+#include "src/host/thread_pool.h"
 #include "src/kernels/scalar_math.h"
 #include "tests/doctest_config.h"
 
@@ -226,6 +227,48 @@ TEST_CASE("kernels: whole training runs give the same bits on every ISA") {
   const std::vector<float> expected = train();
   REQUIRE(SelectIsa(initial.c_str()) == Status::kOk);
   ForEachIsa([&](const Kernels&) { CHECK(SameBits(train(), expected)); });
+}
+
+}  // namespace
+}  // namespace descent
+
+namespace descent {
+namespace {
+
+TEST_CASE("threads: every thread count gives the same bits") {
+  using Net = Mlp<784, 64, 32, 10>;
+  static Net net;
+  static Workspace<Net, 100> ws;
+  static Optimizer<RmsProp, Net::kNumParams> opt;
+  std::vector<uint8_t> pixels(350 * 784), labels(350);
+  Rng rng(6);
+  for (uint8_t& b : pixels) b = static_cast<uint8_t>(rng.Next() >> 58 == 0 ? rng.Next() >> 56 : 0);  // sparse
+  for (uint8_t& l : labels) l = static_cast<uint8_t>(rng.Below(10));
+  RmsProp hp;
+  hp.centered = true;
+  hp.momentum = 0.5;
+  auto train = [&](size_t threads) {
+    host::ThreadPool pool(threads);
+    const ParallelFor pf = pool.parallel_for();
+    Init(net, 3);
+    opt.reset(hp);
+    uint32_t order[350];
+    for (uint64_t epoch = 0; epoch < 2; ++epoch) {
+      EpochOrder(order, 350, 3, epoch, true);
+      for (size_t first = 0; first < 350; first += 100) {
+        const size_t rows = std::min<size_t>(100, 350 - first);
+        float loss;
+        REQUIRE(ws.LoadImages(pixels.data(), labels.data(), order + first, rows, pf) == Status::kOk);
+        REQUIRE(TrainStep(net, ws, opt, rows, &loss, pf) == Status::kOk);
+      }
+    }
+    return std::vector<float>(net.params(), net.params() + Net::kNumParams);
+  };
+  const std::vector<float> one = train(1);
+  for (size_t threads : {2, 3, 5}) {
+    CAPTURE(threads);
+    CHECK(SameBits(train(threads), one));
+  }
 }
 
 }  // namespace
