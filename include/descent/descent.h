@@ -6,7 +6,9 @@
 #include "descent/config.h"
 #include "descent/mlp.h"
 #include "descent/optimizer.h"
+#include "descent/parallel.h"
 #include "descent/rng.h"
+#include "descent/state.h"
 #include "descent/status.h"
 
 #endif  // DESCENT_DESCENT_H_

@@ -29,7 +29,8 @@ namespace descent {
 //   d = nesterov ? g + mu*buf : buf;  p = p - lr*d
 struct Sgd {
   static constexpr const char* kName = "sgd";
-  static constexpr size_t kSlots = 1;  // momentum_buffer
+  static constexpr size_t kSlots = 1;
+  static constexpr const char* kSlotNames[] = {"momentum_buffer"};  // torch's state names
   double lr = 1e-3;
   double momentum = 0.0;
   double dampening = 0.0;
@@ -41,7 +42,8 @@ struct Sgd {
 //   clr = lr / (1 + (t-1)*lr_decay);  sum += g*g;  p -= clr * g / (sqrt(sum) + eps)
 struct Adagrad {
   static constexpr const char* kName = "adagrad";
-  static constexpr size_t kSlots = 1;  // sum
+  static constexpr size_t kSlots = 1;
+  static constexpr const char* kSlotNames[] = {"sum"};  // torch's state names
   double lr = 1e-2;
   double lr_decay = 0.0;
   double weight_decay = 0.0;
@@ -54,7 +56,8 @@ struct Adagrad {
 //   acc = rho*acc + (1-rho)*delta*delta;  p -= lr * delta
 struct Adadelta {
   static constexpr const char* kName = "adadelta";
-  static constexpr size_t kSlots = 2;  // square_avg, acc_delta
+  static constexpr size_t kSlots = 2;
+  static constexpr const char* kSlotNames[] = {"square_avg", "acc_delta"};  // torch's state names
   double lr = 1.0;
   double rho = 0.9;
   double eps = 1e-6;
@@ -67,7 +70,8 @@ struct Adadelta {
 //   momentum: buf = momentum*buf + g/avg; p -= lr*buf   else: p -= lr*g/avg
 struct RmsProp {
   static constexpr const char* kName = "rmsprop";
-  static constexpr size_t kSlots = 3;  // square_avg, momentum_buffer, grad_avg
+  static constexpr size_t kSlots = 3;
+  static constexpr const char* kSlotNames[] = {"square_avg", "momentum_buffer", "grad_avg"};  // torch's state names
   double lr = 1e-2;
   double alpha = 0.99;
   double eps = 1e-8;
@@ -82,7 +86,8 @@ struct RmsProp {
 //   p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps),  bc = 1 - beta^t
 struct Adam {
   static constexpr const char* kName = "adam";
-  static constexpr size_t kSlots = 3;  // exp_avg, exp_avg_sq, max_exp_avg_sq
+  static constexpr size_t kSlots = 3;
+  static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};  // torch's state names
   double lr = 1e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
@@ -96,6 +101,7 @@ struct Adam {
 struct AdamW {
   static constexpr const char* kName = "adamw";
   static constexpr size_t kSlots = 3;
+  static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   double lr = 1e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
@@ -108,7 +114,8 @@ struct AdamW {
 //   m = b1*m + (1-b1)*g;  u = max(b2*u, |g| + eps);  p -= lr/bc1 * m / u
 struct Adamax {
   static constexpr const char* kName = "adamax";
-  static constexpr size_t kSlots = 2;  // exp_avg, exp_inf
+  static constexpr size_t kSlots = 2;
+  static constexpr const char* kSlotNames[] = {"exp_avg", "exp_inf"};  // torch's state names
   double lr = 2e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
@@ -123,7 +130,8 @@ struct Adamax {
 //   p -= lr*mu_{t+1}/(1-P_{t+1}) * m/denom,  P_t = prod mu_1..mu_t
 struct NAdam {
   static constexpr const char* kName = "nadam";
-  static constexpr size_t kSlots = 2;  // exp_avg, exp_avg_sq
+  static constexpr size_t kSlots = 2;
+  static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq"};  // torch's state names
   double lr = 2e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
@@ -137,7 +145,8 @@ struct NAdam {
 //   else (warm-up): p -= lr * m/bc1
 struct RAdam {
   static constexpr const char* kName = "radam";
-  static constexpr size_t kSlots = 2;  // exp_avg, exp_avg_sq
+  static constexpr size_t kSlots = 2;
+  static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq"};  // torch's state names
   double lr = 1e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;

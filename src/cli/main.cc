@@ -181,7 +181,8 @@ const char* const kDataHelp =
     "  --threads N      worker threads, 1..64; results are identical for every N (default 1)\n";
 
 int Train(int argc, char** argv) {
-  std::vector<std::string> valued = {"data", "test", "optimizer", "epochs", "batch", "seed", "threads", "init", "save", "loss-csv"};
+  std::vector<std::string> valued = {"data", "test", "optimizer", "epochs", "batch", "seed", "threads", "init", "save",
+                                     "loss-csv", "checkpoint", "checkpoint-every", "resume"};
   std::vector<std::string> switches = {"no-shuffle"};
   for (const std::string& n : DashedHyperparameters()) {
     bool is_bool = n == "nesterov" || n == "centered" || n == "amsgrad";
@@ -197,7 +198,10 @@ int Train(int argc, char** argv) {
            "  --no-shuffle     keep the data order (default: reshuffle every epoch from the seed)\n"
            "  --init FILE      start from these weights (safetensors) instead of a seeded init\n"
            "  --save FILE      write the trained weights (safetensors, torch state_dict names)\n"
-           "  --loss-csv FILE  write step,epoch,batch,loss for every step\n\n"
+           "  --loss-csv FILE  write step,epoch,batch,loss for every step\n"
+           "  --checkpoint FILE         write a checkpoint (weights, optimizer state, position) at the end\n"
+           "  --checkpoint-every N      ...and every N steps; each write is atomic\n"
+           "  --resume FILE             continue a checkpointed run exactly; --epochs counts from the start\n\n"
            "Hyperparameters (torch.optim names; defaults are torch's for the optimizer):\n"
            "  --lr --momentum --dampening --weight-decay --nesterov (sgd, momentum, nesterov)\n"
            "  --lr --lr-decay --weight-decay --initial-accumulator-value --eps (adagrad)\n"
@@ -210,21 +214,44 @@ int Train(int argc, char** argv) {
     return 0;
   }
   TrainConfig config;
-  const std::string optimizer = flags.Text("optimizer", "adam");
+  static Checkpoint resume;  // the run to continue, when --resume is given
+  const bool resuming = flags.Has("resume");
+  if (resuming) {
+    if (flags.Has("init")) flags.Usage("--init and --resume exclude each other (a checkpoint holds its weights)");
+    if (host::Error e = ReadCheckpoint(flags.Text("resume", ""), &resume)) Die(kExitBadFile, e.message);
+    config.resume = &resume;
+  }
+  const std::string optimizer = flags.Text("optimizer", resuming ? resume.optimizer.name : "adam");
   if (!Preset(optimizer, &config.optimizer))
     flags.Usage("unknown optimizer '" + optimizer + "' (one of " + Join(PresetNames(), ", ") + ")");
+  if (resuming) {
+    if (optimizer != resume.optimizer.name)
+      flags.Usage("--optimizer " + optimizer + ", but the checkpoint was trained with " + resume.optimizer.name);
+    config.optimizer = resume.optimizer;
+  }
   ApplyHyperparameters(flags, &config.optimizer);
+  if (resuming && Describe(config.optimizer) != Describe(resume.optimizer))
+    flags.Usage("hyperparameters differ from the checkpoint's (" + Describe(resume.optimizer) + ")");
   config.epochs = flags.Count("epochs", 3, 1, 1000000);
-  config.batch = flags.Count("batch", 256, 1, kMaxBatch);
-  config.seed = flags.Count("seed", 0, 0, UINT64_MAX);
-  config.shuffle = !flags.Switch("no-shuffle");
+  config.batch = flags.Count("batch", resuming ? resume.batch : 256, 1, kMaxBatch);
+  config.seed = flags.Count("seed", resuming ? resume.seed : 0, 0, UINT64_MAX);
+  config.shuffle = flags.Has("no-shuffle") ? !flags.Switch("no-shuffle") : (resuming ? resume.shuffle : true);
   config.threads = flags.Count("threads", 1, 1, 64);
+  if (resuming && (config.batch != resume.batch || config.seed != resume.seed || config.shuffle != resume.shuffle))
+    flags.Usage("--batch, --seed and --no-shuffle must match the checkpoint's (batch " + std::to_string(resume.batch) +
+                ", seed " + std::to_string(resume.seed) + (resume.shuffle ? ", shuffled)" : ", no shuffle)"));
+  config.checkpoint = flags.Text("checkpoint", "");
+  config.checkpoint_every = flags.Count("checkpoint-every", 0, 1, UINT64_MAX);
+  if (config.checkpoint_every && config.checkpoint.empty()) flags.Usage("--checkpoint-every needs --checkpoint FILE");
 
   const host::Dataset train = LoadData(flags.Text("data", DESCENT_DATA_DIR), "train");
   const host::Dataset test = LoadData(DefaultTest(flags), "t10k");
+  if (resuming && DataFingerprint(train) != resume.data)
+    Die(kExitBadFile, flags.Text("resume", "") + ": was made on other training data (" + resume.data +
+                          "), not " + train.source + " (" + DataFingerprint(train) + ")");
   if (flags.Has("init")) {
     if (host::Error e = LoadModel(flags.Text("init", ""))) Die(kExitBadFile, e.message);
-  } else {
+  } else if (!resuming) {
     Init(TheNet(), config.seed);
   }
 
@@ -247,8 +274,10 @@ int Train(int argc, char** argv) {
     Die(kExitNonFinite, "train: the loss became non-finite (" + LossText(r.loss) + ") at step " +
                             std::to_string(r.step) + " (epoch " + std::to_string(r.epoch) + ", batch " +
                             std::to_string(r.batch) + ") with " + optimizer + " " + Describe(config.optimizer) +
-                            "; stopped there (try a smaller --lr)");
+                            "; stopped there" + (config.checkpoint.empty() ? std::string() : ", " + config.checkpoint + " holds the last good step") +
+                            " (try a smaller --lr)");
   }
+  if (!result.error.empty()) Die(kExitBadFile, result.error);
   if (result.status != Status::kOk) Die(kExitBadFile, std::string("train: ") + StatusMessage(result.status));
   if (flags.Has("save"))
     if (host::Error e = SaveModel(flags.Text("save", ""))) Die(kExitBadFile, e.message);

@@ -5,8 +5,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <string.h>
+
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "src/host/safetensors.h"
 #include "src/host/thread_pool.h"
@@ -45,6 +48,90 @@ double NowSeconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
+namespace {
+
+std::string Hex(uint64_t v, int digits) {
+  char buf[24];
+  snprintf(buf, sizeof(buf), "%0*llx", digits, static_cast<unsigned long long>(v));
+  return buf;
+}
+
+template <class T>
+uint64_t Bits(T v) {
+  uint64_t b = 0;
+  memcpy(&b, &v, sizeof(v));
+  return b;
+}
+
+constexpr const char* kCheckpointFormat = "descent-checkpoint";
+constexpr const char* kCheckpointVersion = "1";
+
+// Weights (state_dict names), optimizer slots ("optimizer.<torch state name>")
+// and, in the metadata, everything needed to continue exactly.
+template <class Opt>
+host::Error WriteCheckpoint(const std::string& path, const TrainConfig& config, const Opt& opt,
+                            const Checkpoint& at) {
+  using Rule = std::decay_t<decltype(opt.hyperparameters())>;
+  const Net& net = TheNet();
+  std::vector<host::TensorRef> tensors;
+  for (size_t l = 0; l < Net::kNumLayers; ++l) {
+    const size_t in = Net::sizes()[l], out = Net::sizes()[l + 1];
+    tensors.push_back({LayerName(l, "weight"), {out, in}, net.weight(l)});
+    tensors.push_back({LayerName(l, "bias"), {out}, net.bias(l)});
+  }
+  for (size_t k = 0; k < Opt::kSlots; ++k)
+    tensors.push_back({std::string("optimizer.") + Rule::kSlotNames[k], {Net::kNumParams}, opt.slot(k)});
+  uint32_t crc = 0;
+  for (const host::TensorRef& t : tensors) {
+    size_t n = 1;
+    for (size_t d : t.shape) n *= d;
+    crc = Crc32(t.data, n * sizeof(float), crc);
+  }
+  const host::Metadata meta = {
+      {"format", kCheckpointFormat},
+      {"format_version", kCheckpointVersion},
+      {"architecture", Architecture()},
+      {"optimizer", config.optimizer.name},
+      {"hyperparameters", Describe(config.optimizer)},
+      {"batch", std::to_string(config.batch)},
+      {"seed", std::to_string(config.seed)},
+      {"shuffle", config.shuffle ? "true" : "false"},
+      {"step", std::to_string(opt.clock().step)},
+      {"epoch", std::to_string(at.epoch)},
+      {"next_batch", std::to_string(at.next_batch)},
+      {"epoch_loss_sum", Hex(Bits(at.epoch_loss_sum), 16)},
+      {"mu_product", Hex(Bits(opt.clock().mu_product), 8)},
+      {"data", at.data},
+      {"tensor_crc32", Hex(crc, 8)},
+  };
+  return host::WriteSafetensors(path, tensors, meta);
+}
+
+template <class Opt>
+host::Error RestoreCheckpoint(const Checkpoint& from, Opt& opt) {
+  using Rule = std::decay_t<decltype(opt.hyperparameters())>;
+  static Net loaded;
+  for (size_t l = 0; l < Net::kNumLayers; ++l) {
+    const size_t in = Net::sizes()[l], out = Net::sizes()[l + 1];
+    if (host::Error e = from.file.ReadF32(LayerName(l, "weight"), {out, in}, loaded.weight(l))) return e;
+    if (host::Error e = from.file.ReadF32(LayerName(l, "bias"), {out}, loaded.bias(l))) return e;
+  }
+  for (size_t k = 0; k < Opt::kSlots; ++k)
+    if (host::Error e = from.file.ReadF32(std::string("optimizer.") + Rule::kSlotNames[k], {Net::kNumParams}, opt.slot(k)))
+      return e;
+  TheNet() = loaded;
+  opt.clock() = from.clock;
+  return host::Error{};
+}
+
+}  // namespace
+
+std::string DataFingerprint(const host::Dataset& data) {
+  const uint64_t h = host::Fnv1a64(data.pixels.data(), data.pixels.size()) ^
+                     (host::Fnv1a64(data.labels.data(), data.labels.size()) * 0x9E3779B97F4A7C15ull);
+  return std::to_string(data.count) + ":" + Hex(h, 16);
+}
+
 TrainResult Train(const TrainConfig& config, const host::Dataset& data, const StepObserver& observe) {
   TrainResult result;
   Net& net = TheNet();
@@ -53,31 +140,151 @@ TrainResult Train(const TrainConfig& config, const host::Dataset& data, const St
   const size_t batches = (data.count + config.batch - 1) / config.batch;
   host::ThreadPool pool(config.threads);
   const ParallelFor pf = pool.parallel_for();
+  Checkpoint at;
+  if (!config.checkpoint.empty() || config.resume) at.data = DataFingerprint(data);
+  if (config.resume) {
+    at.epoch = config.resume->epoch;
+    at.next_batch = config.resume->next_batch;
+    at.epoch_loss_sum = config.resume->epoch_loss_sum;
+  }
   std::visit([&](const auto& hp) {
     auto& opt = OptimizerFor(hp);
+    if (config.resume)
+      if (host::Error e = RestoreCheckpoint(*config.resume, opt)) {
+        result.error = e.message;
+        return;
+      }
+    auto save = [&] {
+      if (host::Error e = WriteCheckpoint(config.checkpoint, config, opt, at)) result.error = e.message;
+    };
     const double start = NowSeconds();
-    double epoch_loss = 0.0;
-    for (size_t epoch = 0; epoch < config.epochs && result.status == Status::kOk; ++epoch) {
-      EpochOrder(order.data(), data.count, config.seed, epoch, config.shuffle);
-      epoch_loss = 0.0;
-      for (size_t b = 0; b < batches; ++b) {
-        const size_t first = b * config.batch;
+    for (; at.epoch < config.epochs && result.status == Status::kOk && result.error.empty();
+         ++at.epoch, at.next_batch = 0, at.epoch_loss_sum = 0.0) {
+      if (at.next_batch == batches) continue;  // resumed at the end of an epoch
+      EpochOrder(order.data(), data.count, config.seed, at.epoch, config.shuffle);
+      for (; at.next_batch < batches; ++at.next_batch) {
+        const size_t first = at.next_batch * config.batch;
         const size_t rows = std::min(config.batch, data.count - first);
         float loss = 0.0f;
         result.status = ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows, pf);
         if (result.status == Status::kOk) result.status = TrainStep(net, ws, opt, rows, &loss, pf);
-        const StepRecord record{result.steps.size() + 1, epoch + 1, b + 1, loss};
+        const StepRecord record{opt.clock().step + (result.status == Status::kOk ? 0 : 1), at.epoch + 1,
+                                at.next_batch + 1, loss};
         result.steps.push_back(record);
         result.samples += rows;
-        if (result.status != Status::kOk) break;
-        epoch_loss += loss;
+        if (result.status != Status::kOk) break;  // the last checkpoint stays the last good one
+        at.epoch_loss_sum += loss;
         if (observe) observe(record, batches, static_cast<double>(result.samples) / (NowSeconds() - start));
+        if (config.checkpoint_every && opt.clock().step % config.checkpoint_every == 0) {
+          const Checkpoint here = at;
+          at.next_batch += 1;  // the position after this step
+          save();
+          at = here;
+          if (!result.error.empty()) break;
+        }
+      }
+      if (result.status == Status::kOk && result.error.empty() && at.epoch + 1 == config.epochs) {
+        result.train_loss = at.epoch_loss_sum / static_cast<double>(batches);
+        at.next_batch = batches;
+        if (!config.checkpoint.empty()) save();  // the final checkpoint
+        break;
       }
     }
+    if (config.resume && result.steps.empty() && result.status == Status::kOk)  // nothing left to train
+      result.train_loss = config.resume->epoch_loss_sum / static_cast<double>(batches);
     result.seconds = NowSeconds() - start;
-    result.train_loss = epoch_loss / static_cast<double>(batches);
   }, config.optimizer.rule);
   return result;
+}
+
+host::Error ReadCheckpoint(const std::string& path, Checkpoint* out) {
+  if (host::Error e = host::ReadSafetensors(path, &out->file)) return e;
+  const host::Safetensors& f = out->file;
+  auto meta = [&](const char* key, std::string* value) -> host::Error {
+    const std::string* v = f.Meta(key);
+    if (!v) return host::Fail(path, std::string("is not a descent checkpoint (no \"") + key + "\" in its metadata)");
+    *value = *v;
+    return host::Error{};
+  };
+  auto number = [&](const char* key, int base, uint64_t* value) -> host::Error {
+    std::string text;
+    if (host::Error e = meta(key, &text)) return e;
+    char* end = nullptr;
+    *value = strtoull(text.c_str(), &end, base);
+    if (text.empty() || *end != '\0' || text[0] == '-')
+      return host::Fail(path, std::string("checkpoint field \"") + key + "\" is not a number: " + text);
+    return host::Error{};
+  };
+  std::string text;
+  if (host::Error e = meta("format", &text)) return e;
+  if (text != kCheckpointFormat) return host::Fail(path, "is not a descent checkpoint (format \"" + text + "\")");
+  if (host::Error e = meta("format_version", &text)) return e;
+  if (text != kCheckpointVersion) return host::Fail(path, "has checkpoint format version " + text + ", this program reads " + kCheckpointVersion);
+  if (host::Error e = meta("architecture", &text)) return e;
+  if (text != Architecture())
+    return host::Fail(path, "was saved from an MLP " + text + ", this model is " + Architecture());
+  std::string name, hyper;
+  if (host::Error e = meta("optimizer", &name)) return e;
+  if (host::Error e = meta("hyperparameters", &hyper)) return e;
+  if (!Preset(name, &out->optimizer) || !ParseHyperparameters(hyper, &out->optimizer))
+    return host::Fail(path, "names an unknown optimizer or hyperparameters: " + name + " " + hyper);
+  uint64_t v = 0;
+  if (host::Error e = number("batch", 10, &v)) return e;
+  out->batch = v;
+  if (host::Error e = number("seed", 10, &out->seed)) return e;
+  if (host::Error e = meta("shuffle", &text)) return e;
+  out->shuffle = text == "true";
+  if (host::Error e = number("step", 10, &out->step)) return e;
+  if (host::Error e = number("epoch", 10, &v)) return e;
+  out->epoch = v;
+  if (host::Error e = number("next_batch", 10, &v)) return e;
+  out->next_batch = v;
+  if (host::Error e = number("epoch_loss_sum", 16, &v)) return e;
+  memcpy(&out->epoch_loss_sum, &v, 8);
+  if (host::Error e = number("mu_product", 16, &v)) return e;
+  const uint32_t mu_bits = static_cast<uint32_t>(v);
+  memcpy(&out->clock.mu_product, &mu_bits, 4);
+  out->clock.step = out->step;
+  if (host::Error e = meta("data", &out->data)) return e;
+  if (host::Error e = number("tensor_crc32", 16, &v)) return e;
+  // The checksum covers the tensors in file order, which is the order they were written in.
+  std::vector<const host::Safetensors::Entry*> entries;
+  for (const auto& entry : f.entries) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
+  uint32_t crc = 0;
+  for (const auto* entry : entries) crc = Crc32(f.bytes.data() + f.data_start + entry->begin, entry->end - entry->begin, crc);
+  if (crc != v) return host::Fail(path, "is corrupted: the tensors' checksum does not match (CRC-32 " + Hex(crc, 8) + ", expected " + Hex(v, 8) + ")");
+  if (out->batch == 0 || out->batch > kMaxBatch) return host::Fail(path, "has an invalid batch size " + std::to_string(out->batch));
+  return host::Error{};
+}
+
+bool ParseHyperparameters(const std::string& text, OptimizerConfig* config) {
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find(' ', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(at, end - at);
+    at = end + 1;
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) return false;
+    const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+    bool ok = false;
+    std::visit([&](auto& hp) {
+      ForEachHyperparameter(hp, [&](const char* n, auto& field) {
+        if (name != n) return;
+        if constexpr (std::is_same_v<std::decay_t<decltype(field)>, bool>) {
+          ok = value == "true" || value == "false";
+          field = value == "true";
+        } else {
+          char* e = nullptr;
+          field = strtod(value.c_str(), &e);
+          ok = !value.empty() && *e == '\0';
+        }
+      });
+    }, config->rule);
+    if (!ok) return false;
+  }
+  return InvalidReason(*config) == nullptr;
 }
 
 EvalResult Evaluate(const host::Dataset& data, size_t threads) {
@@ -126,8 +333,10 @@ host::Error LoadModel(const std::string& path) {
     if (host::Error e = file.ReadF32(LayerName(l, "weight"), {out, in}, loaded.weight(l))) return e;
     if (host::Error e = file.ReadF32(LayerName(l, "bias"), {out}, loaded.bias(l))) return e;
   }
-  if (file.entries.size() != 2 * Net::kNumLayers)
-    return host::Fail(path, "has " + std::to_string(file.entries.size()) + " tensors, a " + Architecture() +
+  size_t weights = 0;  // a checkpoint also holds "optimizer.*" tensors
+  for (const auto& entry : file.entries) weights += entry.name.rfind("optimizer.", 0) != 0;
+  if (weights != 2 * Net::kNumLayers)
+    return host::Fail(path, "has " + std::to_string(weights) + " weight tensors, a " + Architecture() +
                                 " model has " + std::to_string(2 * Net::kNumLayers));
   for (size_t i = 0; i < Net::kNumParams; ++i)
     if (!std::isfinite(loaded.params()[i]))

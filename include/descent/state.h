@@ -1,0 +1,71 @@
+// Saving a model and its optimizer into a caller-provided byte buffer (for
+// flash or EEPROM in firmware) and loading it back, with no heap. The image is
+//   header (magic "DSC1", sizes, a signature of the architecture and of the
+//   rule, the step clock) | parameters | optimizer slots | CRC-32 of all before it
+// little-endian float32. A corrupted or foreign image is detected, never loaded.
+#ifndef DESCENT_STATE_H_
+#define DESCENT_STATE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <type_traits>
+
+#include "descent/mlp.h"
+#include "descent/optimizer.h"
+#include "descent/status.h"
+
+namespace descent {
+
+// CRC-32 (IEEE 802.3, as zlib's crc32), continuing from `crc` (0 to start).
+uint32_t Crc32(const void* bytes, size_t size, uint32_t crc = 0);
+
+namespace internal {
+inline constexpr size_t kStateHeaderBytes = 48;
+struct StateRef {
+  uint32_t architecture;  // FNV-1a of the layer sizes
+  uint32_t rule;          // FNV-1a of the rule's name
+  float* params;
+  size_t num_params;
+  float* const* slots;
+  size_t num_slots;
+  StepClock* clock;
+};
+Status SaveState(const StateRef& state, uint8_t* buffer, size_t capacity, size_t* written);
+Status LoadState(const StateRef& state, const uint8_t* buffer, size_t size);
+uint32_t Signature(const size_t* sizes, size_t count);
+uint32_t Signature(const char* name);
+template <class Net, class Opt>
+StateRef MakeStateRef(const Net& net, const Opt& opt, float* (&slots)[Opt::kSlots + 1]) {
+  using Rule = typename std::remove_cv<typename std::remove_reference<decltype(opt.hyperparameters())>::type>::type;
+  for (size_t k = 0; k < Opt::kSlots; ++k) slots[k] = const_cast<float*>(opt.slot(k));
+  return {Signature(Net::sizes(), Net::kNumLayers + 1), Signature(Rule::kName), const_cast<float*>(net.params()),
+          Net::kNumParams, slots, Opt::kSlots, const_cast<StepClock*>(&opt.clock())};
+}
+}  // namespace internal
+
+// Bytes SaveState writes for this model and optimizer: usable in static_assert.
+template <class Net, class Opt>
+constexpr size_t StateBytes() {
+  return internal::kStateHeaderBytes + sizeof(float) * Net::kNumParams * (1 + Opt::kSlots) + 4;
+}
+
+// kCapacityExceeded if the buffer is smaller than StateBytes<Net, Opt>().
+template <class Net, class Opt>
+Status SaveState(const Net& net, const Opt& opt, uint8_t* buffer, size_t capacity, size_t* written) {
+  float* slots[Opt::kSlots + 1];
+  return internal::SaveState(internal::MakeStateRef(net, opt, slots), buffer, capacity, written);
+}
+
+// kInvalidArgument for a corrupted image (CRC), kShapeMismatch for one saved by
+// another architecture or optimizer; on any failure net and opt are untouched.
+// The hyperparameters are the optimizer's own: the image holds only state.
+template <class Net, class Opt>
+Status LoadState(Net& net, Opt& opt, const uint8_t* buffer, size_t size) {
+  float* slots[Opt::kSlots + 1];
+  return internal::LoadState(internal::MakeStateRef(net, opt, slots), buffer, size);
+}
+
+}  // namespace descent
+
+#endif  // DESCENT_STATE_H_

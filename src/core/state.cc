@@ -1,0 +1,109 @@
+// Model + optimizer state images with a CRC-32 (descent/state.h).
+#include "descent/state.h"
+
+#include <string.h>
+
+namespace descent {
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "state images are little-endian");
+
+constexpr uint8_t kMagic[4] = {'D', 'S', 'C', '1'};
+
+struct Header {  // kStateHeaderBytes, all fields little-endian
+  uint8_t magic[4];
+  uint32_t architecture, rule;
+  uint32_t num_slots;
+  uint64_t num_params;
+  uint64_t step;
+  float mu_product;
+  uint32_t reserved[3];
+};
+static_assert(sizeof(Header) == internal::kStateHeaderBytes, "header layout");
+
+// The CRC-32 table, computed at compile time.
+struct CrcTable {
+  uint32_t entry[256];
+  constexpr CrcTable() : entry() {
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      entry[i] = c;
+    }
+  }
+};
+constexpr CrcTable kCrc;
+
+uint32_t Fnv1a32(const uint8_t* p, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
+}  // namespace
+
+uint32_t Crc32(const void* bytes, size_t size, uint32_t crc) {
+  const uint8_t* p = static_cast<const uint8_t*>(bytes);
+  crc = ~crc;
+  for (size_t i = 0; i < size; ++i) crc = kCrc.entry[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+namespace internal {
+
+uint32_t Signature(const size_t* sizes, size_t count) {
+  uint64_t wide[kMaxLayers + 1] = {};
+  for (size_t i = 0; i < count && i <= kMaxLayers; ++i) wide[i] = sizes[i];
+  return Fnv1a32(reinterpret_cast<const uint8_t*>(wide), sizeof(uint64_t) * count);
+}
+
+uint32_t Signature(const char* name) { return Fnv1a32(reinterpret_cast<const uint8_t*>(name), strlen(name)); }
+
+Status SaveState(const StateRef& s, uint8_t* buffer, size_t capacity, size_t* written) {
+  const size_t floats = s.num_params * (1 + s.num_slots);
+  const size_t total = kStateHeaderBytes + 4 * floats + 4;
+  if (capacity < total) return Status::kCapacityExceeded;
+  Header h = {};
+  memcpy(h.magic, kMagic, 4);
+  h.architecture = s.architecture;
+  h.rule = s.rule;
+  h.num_slots = static_cast<uint32_t>(s.num_slots);
+  h.num_params = s.num_params;
+  h.step = s.clock->step;
+  h.mu_product = s.clock->mu_product;
+  uint8_t* at = buffer;
+  memcpy(at, &h, sizeof(h));
+  at += sizeof(h);
+  memcpy(at, s.params, 4 * s.num_params);
+  at += 4 * s.num_params;
+  for (size_t k = 0; k < s.num_slots; ++k, at += 4 * s.num_params) memcpy(at, s.slots[k], 4 * s.num_params);
+  const uint32_t crc = Crc32(buffer, static_cast<size_t>(at - buffer));
+  memcpy(at, &crc, 4);
+  *written = total;
+  return Status::kOk;
+}
+
+Status LoadState(const StateRef& s, const uint8_t* buffer, size_t size) {
+  const size_t total = kStateHeaderBytes + 4 * s.num_params * (1 + s.num_slots) + 4;
+  if (size < sizeof(Header)) return Status::kInvalidArgument;
+  Header h;
+  memcpy(&h, buffer, sizeof(h));
+  if (memcmp(h.magic, kMagic, 4) != 0) return Status::kInvalidArgument;
+  if (h.architecture != s.architecture || h.rule != s.rule || h.num_params != s.num_params ||
+      h.num_slots != s.num_slots)
+    return Status::kShapeMismatch;
+  if (size != total) return Status::kInvalidArgument;
+  uint32_t crc;
+  memcpy(&crc, buffer + total - 4, 4);
+  if (Crc32(buffer, total - 4) != crc) return Status::kInvalidArgument;
+  const uint8_t* at = buffer + sizeof(h);
+  memcpy(s.params, at, 4 * s.num_params);
+  at += 4 * s.num_params;
+  for (size_t k = 0; k < s.num_slots; ++k, at += 4 * s.num_params) memcpy(s.slots[k], at, 4 * s.num_params);
+  s.clock->step = h.step;
+  s.clock->mu_product = h.mu_product;
+  return Status::kOk;
+}
+
+}  // namespace internal
+}  // namespace descent
