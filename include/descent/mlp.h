@@ -76,9 +76,17 @@ struct Layout {
   }
 };
 
+namespace internal {
+// The layer sizes as an array, in a class of their own so Mlp's members can use them.
+template <size_t... kSizes>
+struct SizeList {
+  static constexpr size_t kValues[] = {kSizes...};
+};
+}  // namespace internal
+
 template <size_t... kSizes>
 class Mlp {
-  static constexpr size_t kSizeList[] = {kSizes...};
+  static constexpr const size_t* kSizeList = internal::SizeList<kSizes...>::kValues;
 
  public:
   static_assert(sizeof...(kSizes) >= 2, "an Mlp needs an input and an output size");

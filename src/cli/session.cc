@@ -198,7 +198,13 @@ TrainResult Train(const TrainConfig& config, const host::Dataset& data, const St
 }
 
 host::Error ReadCheckpoint(const std::string& path, Checkpoint* out) {
-  if (host::Error e = host::ReadSafetensors(path, &out->file)) return e;
+  std::vector<uint8_t> bytes;
+  if (host::Error e = host::ReadFile(path, size_t{1} << 32, &bytes)) return e;
+  return ParseCheckpoint(path, std::move(bytes), out);
+}
+
+host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes, Checkpoint* out) {
+  if (host::Error e = host::ParseSafetensors(path, std::move(bytes), &out->file)) return e;
   const host::Safetensors& f = out->file;
   auto meta = [&](const char* key, std::string* value) -> host::Error {
     const std::string* v = f.Meta(key);

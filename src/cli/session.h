@@ -84,6 +84,7 @@ uint64_t ParamsHash();
 
 // Reads and validates a checkpoint: format, architecture, checksum of the tensors.
 host::Error ReadCheckpoint(const std::string& path, Checkpoint* out);
+host::Error ParseCheckpoint(const std::string& name, std::vector<uint8_t> bytes, Checkpoint* out);
 // "<samples>:<FNV-1a of pixels and labels>": resuming on other data is refused.
 std::string DataFingerprint(const host::Dataset& data);
 // Applies "lr=0.001 beta1=0.9 ..." (Describe's format) to config; false on an unknown name or bad value.
