@@ -127,6 +127,14 @@ TEST_CASE("mlp: a non-finite loss or model is reported and the parameters are le
   CHECK(TrainStep(net, ws, opt, 4, &loss) == Status::kNonFinite);
   CHECK(!std::isfinite(loss));
   CHECK(memcmp(&before, &net, sizeof(net)) == 0);
+  // A finite loss whose update overflows weights (g + 3e38 p, times lr 10): reported at this step.
+  Init(net, 2);
+  Sgd huge;
+  huge.lr = 10;
+  huge.weight_decay = 3e38;
+  static Optimizer<Sgd, Small::kNumParams> overflowing{huge};
+  CHECK(TrainStep(net, ws, overflowing, 4, &loss) == Status::kNonFinite);
+  CHECK(std::isfinite(loss));
   // A non-finite weight: the model itself is refused.
   Init(net, 2);
   net.weight(2)[0] = std::numeric_limits<float>::infinity();

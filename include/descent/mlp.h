@@ -175,6 +175,7 @@ Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf)
 Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf);
 Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, size_t* correct,
                 const ParallelFor& pf);
+bool ParamsFinite(const float* params, size_t n);
 
 template <size_t... kSizes>
 ModelRef Ref(Mlp<kSizes...>& net) { return {&Mlp<kSizes...>::kLayout, net.params()}; }
@@ -219,13 +220,15 @@ Status Evaluate(Net& net, Ws& ws, size_t rows, double* loss_sum, size_t* correct
   return internal::Evaluate(internal::Ref(net), internal::Ref(ws), rows, loss_sum, correct, pf);
 }
 
-// One training step: ForwardBackward, then the optimizer's update. Parameters
-// are left untouched when the loss is not finite.
+// One training step: ForwardBackward, then the optimizer's update.
+// kNonFinite when the loss is not finite (the parameters are left untouched)
+// or when the update made a parameter non-finite (a gradient overflowed).
 template <class Net, class Ws, class Opt>
 Status TrainStep(Net& net, Ws& ws, Opt& opt, size_t rows, float* loss, const ParallelFor& pf = {}) {
   static_assert(Opt::kNumParams == Net::kNumParams, "optimizer sized for another model");
   if (Status s = ForwardBackward(net, ws, rows, loss, pf); s != Status::kOk) return s;
-  return opt.step(net.params(), ws.grads(), pf);
+  if (Status s = opt.step(net.params(), ws.grads(), pf); s != Status::kOk) return s;
+  return internal::ParamsFinite(net.params(), Net::kNumParams) ? Status::kOk : Status::kNonFinite;
 }
 
 }  // namespace descent

@@ -271,7 +271,7 @@ int Train(int argc, char** argv) {
   }
   if (result.status == Status::kNonFinite) {
     const StepRecord& r = result.steps.back();
-    Die(kExitNonFinite, "train: the loss became non-finite (" + LossText(r.loss) + ") at step " +
+    Die(kExitNonFinite, "train: the loss or the weights became non-finite (loss " + LossText(r.loss) + ") at step " +
                             std::to_string(r.step) + " (epoch " + std::to_string(r.epoch) + ", batch " +
                             std::to_string(r.batch) + ") with " + optimizer + " " + Describe(config.optimizer) +
                             "; stopped there" + (config.checkpoint.empty() ? std::string() : ", " + config.checkpoint + " holds the last good step") +

@@ -45,18 +45,6 @@ void PadRows(const float* w, size_t out, size_t in, float* wp) {
   for (size_t o = 0; o < out; ++o) memcpy(wp + o * Padded(in), w + o * in, in * sizeof(float));
 }
 
-// Non-finite parameters make a model unusable, and would let the zero-skipping
-// products (kernels/live_terms.h) differ from dense ones: refuse them.
-bool ParamsFinite(const float* p, size_t n) {
-  uint32_t bad = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    memcpy(&bits, &p[i], 4);
-    bad |= (bits & 0x7F800000u) == 0x7F800000u;
-  }
-  return bad == 0;
-}
-
 Status CheckRows(const Layout& layout, size_t rows) {
   return rows == 0 || rows > layout.max_batch ? Status::kCapacityExceeded : Status::kOk;
 }
@@ -74,6 +62,18 @@ Status LossAndLogitGradient(const Layout& l, const WorkRef& work, size_t rows, c
 }
 
 }  // namespace
+
+// Non-finite parameters make a model unusable, and would let the zero-skipping
+// products (kernels/live_terms.h) differ from dense ones: Forward refuses them.
+bool ParamsFinite(const float* p, size_t n) {
+  uint32_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    memcpy(&bits, &p[i], 4);
+    bad |= (bits & 0x7F800000u) == 0x7F800000u;
+  }
+  return bad == 0;
+}
 
 void Init(ModelRef model, uint64_t seed) {
   const Layout& l = *model.layout;
