@@ -35,6 +35,24 @@ std::string LayerName(size_t layer, const char* what) {
   return "linears." + std::to_string(layer) + "." + what;
 }
 
+// The weights under the notebook's state_dict names, in state_dict order.
+std::vector<host::TensorRef> WeightTensors(const Net& net) {
+  std::vector<host::TensorRef> tensors;
+  for (size_t l = 0; l < Net::kNumLayers; ++l) {
+    const size_t in = Net::sizes()[l], out = Net::sizes()[l + 1];
+    tensors.push_back({LayerName(l, "weight"), {out, in}, net.weight(l)});
+    tensors.push_back({LayerName(l, "bias"), {out}, net.bias(l)});
+  }
+  return tensors;
+}
+
+// Reads them back, each checked for dtype and shape.
+host::Error ReadWeights(const host::Safetensors& file, Net* net) {
+  for (const host::TensorRef& t : WeightTensors(*net))
+    if (host::Error e = file.ReadF32(t.name, t.shape, const_cast<float*>(t.data))) return e;
+  return host::Error{};
+}
+
 }  // namespace
 
 Net& TheNet() {
@@ -72,13 +90,7 @@ template <class Opt>
 host::Error WriteCheckpoint(const std::string& path, const TrainConfig& config, const Opt& opt,
                             const Checkpoint& at) {
   using Rule = std::decay_t<decltype(opt.hyperparameters())>;
-  const Net& net = TheNet();
-  std::vector<host::TensorRef> tensors;
-  for (size_t l = 0; l < Net::kNumLayers; ++l) {
-    const size_t in = Net::sizes()[l], out = Net::sizes()[l + 1];
-    tensors.push_back({LayerName(l, "weight"), {out, in}, net.weight(l)});
-    tensors.push_back({LayerName(l, "bias"), {out}, net.bias(l)});
-  }
+  std::vector<host::TensorRef> tensors = WeightTensors(TheNet());
   for (size_t k = 0; k < Opt::kSlots; ++k)
     tensors.push_back({std::string("optimizer.") + Rule::kSlotNames[k], {Net::kNumParams}, opt.slot(k)});
   uint32_t crc = 0;
@@ -111,11 +123,7 @@ template <class Opt>
 host::Error RestoreCheckpoint(const Checkpoint& from, Opt& opt) {
   using Rule = std::decay_t<decltype(opt.hyperparameters())>;
   static Net loaded;
-  for (size_t l = 0; l < Net::kNumLayers; ++l) {
-    const size_t in = Net::sizes()[l], out = Net::sizes()[l + 1];
-    if (host::Error e = from.file.ReadF32(LayerName(l, "weight"), {out, in}, loaded.weight(l))) return e;
-    if (host::Error e = from.file.ReadF32(LayerName(l, "bias"), {out}, loaded.bias(l))) return e;
-  }
+  if (host::Error e = ReadWeights(from.file, &loaded)) return e;
   for (size_t k = 0; k < Opt::kSlots; ++k)
     if (host::Error e = from.file.ReadF32(std::string("optimizer.") + Rule::kSlotNames[k], {Net::kNumParams}, opt.slot(k)))
       return e;
@@ -319,14 +327,7 @@ std::string Architecture() {
 }
 
 host::Error SaveModel(const std::string& path) {
-  const Net& net = TheNet();
-  std::vector<host::TensorRef> tensors;
-  for (size_t l = 0; l < Net::kNumLayers; ++l) {
-    const size_t in = Net::sizes()[l], out = Net::sizes()[l + 1];
-    tensors.push_back({LayerName(l, "weight"), {out, in}, net.weight(l)});
-    tensors.push_back({LayerName(l, "bias"), {out}, net.bias(l)});
-  }
-  return host::WriteSafetensors(path, tensors, {{"format", "pt"}, {"architecture", Architecture()}});
+  return host::WriteSafetensors(path, WeightTensors(TheNet()), {{"format", "pt"}, {"architecture", Architecture()}});
 }
 
 host::Error LoadModel(const std::string& path) {
@@ -334,11 +335,7 @@ host::Error LoadModel(const std::string& path) {
   if (host::Error e = host::ReadSafetensors(path, &file)) return e;
   // Read into a copy so a failure halfway leaves the model as it was.
   static Net loaded;
-  for (size_t l = 0; l < Net::kNumLayers; ++l) {
-    const size_t in = Net::sizes()[l], out = Net::sizes()[l + 1];
-    if (host::Error e = file.ReadF32(LayerName(l, "weight"), {out, in}, loaded.weight(l))) return e;
-    if (host::Error e = file.ReadF32(LayerName(l, "bias"), {out}, loaded.bias(l))) return e;
-  }
+  if (host::Error e = ReadWeights(file, &loaded)) return e;
   size_t weights = 0;  // a checkpoint also holds "optimizer.*" tensors
   for (const auto& entry : file.entries) weights += entry.name.rfind("optimizer.", 0) != 0;
   if (weights != 2 * Net::kNumLayers)

@@ -86,10 +86,14 @@ void Split(const ParallelFor& pf, size_t n, const Update& update) {
   });
 }
 
+// Adam and AdamW share one kernel; AdamW decays the weights, not the gradient.
 template <class Rule>
-kernels::AdamArgs AdamArgsFor(const Rule& hp, double t, bool decoupled) {
-  const double bc1 = 1.0 - PowInt(hp.beta1, static_cast<uint64_t>(t));
-  const double bc2 = 1.0 - PowInt(hp.beta2, static_cast<uint64_t>(t));
+Status AdamStep(const Rule& hp, bool decoupled, StepClock& clock, float* p, const float* g, float* const* slots,
+                size_t n, const ParallelFor& pf) {
+  if (InvalidReason(hp)) return Status::kInvalidArgument;
+  const uint64_t t = clock.step + 1;
+  const double bc1 = 1.0 - PowInt(hp.beta1, t);
+  const double bc2 = 1.0 - PowInt(hp.beta2, t);
   kernels::AdamArgs a;
   a.beta1 = F(hp.beta1);
   a.one_minus_beta1 = F(1.0 - hp.beta1);
@@ -103,7 +107,11 @@ kernels::AdamArgs AdamArgsFor(const Rule& hp, double t, bool decoupled) {
   a.decoupled = decoupled;
   a.has_weight_decay = !decoupled && hp.weight_decay != 0.0;
   a.amsgrad = hp.amsgrad;
-  return a;
+  Split(pf, n, [&](size_t b, size_t c) {
+    K().adam(a, p + b, g + b, slots[0] + b, slots[1] + b, slots[2] + b, c);
+  });
+  ++clock.step;
+  return Status::kOk;
 }
 
 }  // namespace
@@ -180,24 +188,12 @@ Status Step(const RmsProp& hp, StepClock& clock, float* p, const float* g, float
 
 Status Step(const Adam& hp, StepClock& clock, float* p, const float* g, float* const* slots,
             size_t n, const ParallelFor& pf) {
-  if (InvalidReason(hp)) return Status::kInvalidArgument;
-  const kernels::AdamArgs a = AdamArgsFor(hp, static_cast<double>(clock.step + 1), false);
-  Split(pf, n, [&](size_t b, size_t c) {
-    K().adam(a, p + b, g + b, slots[0] + b, slots[1] + b, slots[2] + b, c);
-  });
-  ++clock.step;
-  return Status::kOk;
+  return AdamStep(hp, /*decoupled=*/false, clock, p, g, slots, n, pf);
 }
 
 Status Step(const AdamW& hp, StepClock& clock, float* p, const float* g, float* const* slots,
             size_t n, const ParallelFor& pf) {
-  if (InvalidReason(hp)) return Status::kInvalidArgument;
-  const kernels::AdamArgs a = AdamArgsFor(hp, static_cast<double>(clock.step + 1), true);
-  Split(pf, n, [&](size_t b, size_t c) {
-    K().adam(a, p + b, g + b, slots[0] + b, slots[1] + b, slots[2] + b, c);
-  });
-  ++clock.step;
-  return Status::kOk;
+  return AdamStep(hp, /*decoupled=*/true, clock, p, g, slots, n, pf);
 }
 
 Status Step(const Adamax& hp, StepClock& clock, float* p, const float* g, float* const* slots,

@@ -96,6 +96,13 @@ void LogSoftmaxNll(const float* z, size_t stride, const uint8_t* labels, size_t 
 // Weight decay folded into the gradient, as every rule but AdamW does.
 inline float Decayed(bool on, float p, float wd, float g) { return on ? fma(p, wd, g) : g; }
 
+// Adam's moments, m = b1 m + (1-b1) g and v = b2 v + (1-b2) g^2, fused as torch does.
+template <class Args>
+inline void Moments(const Args& a, float d, float* m, float* v) {
+  *m = fma(d, a.one_minus_beta1, *m * a.beta1);
+  *v = fma(a.one_minus_beta2 * d, d, *v * a.beta2);
+}
+
 void Sgd(const SgdArgs& a, float* p, const float* g, float* buf, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     float d = Decayed(a.has_weight_decay, p[i], a.weight_decay, g[i]);
@@ -159,10 +166,8 @@ void Adam(const AdamArgs& a, float* p, const float* g, float* m, float* v, float
     float w = p[i];
     if (a.decoupled) w = w * a.decay;
     const float d = Decayed(a.has_weight_decay, w, a.weight_decay, g[i]);
-    const float mi = fma(d, a.one_minus_beta1, m[i] * a.beta1);
-    const float vi = fma(a.one_minus_beta2 * d, d, v[i] * a.beta2);
-    m[i] = mi;
-    v[i] = vi;
+    Moments(a, d, &m[i], &v[i]);
+    const float mi = m[i], vi = v[i];
     float used = vi;
     if (a.amsgrad) {
       used = vmax[i] > vi ? vmax[i] : vi;
@@ -189,10 +194,8 @@ void Adamax(const AdamaxArgs& a, float* p, const float* g, float* m, float* u, s
 void NAdam(const NAdamArgs& a, float* p, const float* g, float* m, float* v, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const float d = Decayed(a.has_weight_decay, p[i], a.weight_decay, g[i]);
-    const float mi = fma(d, a.one_minus_beta1, m[i] * a.beta1);
-    const float vi = fma(a.one_minus_beta2 * d, d, v[i] * a.beta2);
-    m[i] = mi;
-    v[i] = vi;
+    Moments(a, d, &m[i], &v[i]);
+    const float mi = m[i], vi = v[i];
     const float denom = std::sqrt(vi / a.bc2) + a.eps;
     float w = p[i] + (a.grad_coef * d) / denom;
     p[i] = w + (a.avg_coef * mi) / denom;
@@ -202,10 +205,8 @@ void NAdam(const NAdamArgs& a, float* p, const float* g, float* m, float* v, siz
 void RAdam(const RAdamArgs& a, float* p, const float* g, float* m, float* v, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const float d = Decayed(a.has_weight_decay, p[i], a.weight_decay, g[i]);
-    const float mi = fma(d, a.one_minus_beta1, m[i] * a.beta1);
-    const float vi = fma(a.one_minus_beta2 * d, d, v[i] * a.beta2);
-    m[i] = mi;
-    v[i] = vi;
+    Moments(a, d, &m[i], &v[i]);
+    const float mi = m[i], vi = v[i];
     const float mhat = mi / a.bc1;
     float update = mhat * a.lr;
     if (a.rectified) {

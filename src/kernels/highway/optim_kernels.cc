@@ -28,6 +28,15 @@ HWY_INLINE V Decayed(D d, bool on, V p, float wd, V g) {
   return on ? Fma(d, p, hn::Set(d, wd), g) : g;
 }
 
+// Adam's moments at p[i..]: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2, stored and returned.
+template <class D, class Args, class V = hn::Vec<D>>
+HWY_INLINE void Moments(D d, const Args& a, V grad, float* HWY_RESTRICT m, float* HWY_RESTRICT v, V* mi, V* vi) {
+  *mi = Fma(d, grad, hn::Set(d, a.one_minus_beta1), hn::Mul(hn::LoadU(d, m), hn::Set(d, a.beta1)));
+  *vi = Fma(d, hn::Mul(hn::Set(d, a.one_minus_beta2), grad), grad, hn::Mul(hn::LoadU(d, v), hn::Set(d, a.beta2)));
+  hn::StoreU(*mi, d, m);
+  hn::StoreU(*vi, d, v);
+}
+
 void SgdUpdate(const SgdArgs& a, float* HWY_RESTRICT p, const float* HWY_RESTRICT g,
                float* HWY_RESTRICT buf, size_t n) {
   ForEachLane(n, [&](auto d, size_t i) {
@@ -103,11 +112,8 @@ void AdamUpdate(const AdamArgs& a, float* HWY_RESTRICT p, const float* HWY_RESTR
     auto w = hn::LoadU(d, p + i);
     if (a.decoupled) w = hn::Mul(w, hn::Set(d, a.decay));
     const auto grad = Decayed(d, a.has_weight_decay, w, a.weight_decay, hn::LoadU(d, g + i));
-    const auto mi = Fma(d, grad, hn::Set(d, a.one_minus_beta1), hn::Mul(hn::LoadU(d, m + i), hn::Set(d, a.beta1)));
-    const auto vi = Fma(d, hn::Mul(hn::Set(d, a.one_minus_beta2), grad), grad,
-                        hn::Mul(hn::LoadU(d, v + i), hn::Set(d, a.beta2)));
-    hn::StoreU(mi, d, m + i);
-    hn::StoreU(vi, d, v + i);
+    hn::Vec<decltype(d)> mi, vi;
+    Moments(d, a, grad, m + i, v + i, &mi, &vi);
     auto used = vi;
     if (a.amsgrad) {
       used = Greater(hn::LoadU(d, vmax + i), vi);
@@ -136,11 +142,8 @@ void NAdamUpdate(const NAdamArgs& a, float* HWY_RESTRICT p, const float* HWY_RES
   ForEachLane(n, [&](auto d, size_t i) {
     const auto w = hn::LoadU(d, p + i);
     const auto grad = Decayed(d, a.has_weight_decay, w, a.weight_decay, hn::LoadU(d, g + i));
-    const auto mi = Fma(d, grad, hn::Set(d, a.one_minus_beta1), hn::Mul(hn::LoadU(d, m + i), hn::Set(d, a.beta1)));
-    const auto vi = Fma(d, hn::Mul(hn::Set(d, a.one_minus_beta2), grad), grad,
-                        hn::Mul(hn::LoadU(d, v + i), hn::Set(d, a.beta2)));
-    hn::StoreU(mi, d, m + i);
-    hn::StoreU(vi, d, v + i);
+    hn::Vec<decltype(d)> mi, vi;
+    Moments(d, a, grad, m + i, v + i, &mi, &vi);
     const auto denom = hn::Add(hn::Sqrt(hn::Div(vi, hn::Set(d, a.bc2))), hn::Set(d, a.eps));
     const auto w1 = hn::Add(w, hn::Div(hn::Mul(hn::Set(d, a.grad_coef), grad), denom));
     hn::StoreU(hn::Add(w1, hn::Div(hn::Mul(hn::Set(d, a.avg_coef), mi), denom)), d, p + i);
@@ -152,11 +155,8 @@ void RAdamUpdate(const RAdamArgs& a, float* HWY_RESTRICT p, const float* HWY_RES
   ForEachLane(n, [&](auto d, size_t i) {
     const auto w = hn::LoadU(d, p + i);
     const auto grad = Decayed(d, a.has_weight_decay, w, a.weight_decay, hn::LoadU(d, g + i));
-    const auto mi = Fma(d, grad, hn::Set(d, a.one_minus_beta1), hn::Mul(hn::LoadU(d, m + i), hn::Set(d, a.beta1)));
-    const auto vi = Fma(d, hn::Mul(hn::Set(d, a.one_minus_beta2), grad), grad,
-                        hn::Mul(hn::LoadU(d, v + i), hn::Set(d, a.beta2)));
-    hn::StoreU(mi, d, m + i);
-    hn::StoreU(vi, d, v + i);
+    hn::Vec<decltype(d)> mi, vi;
+    Moments(d, a, grad, m + i, v + i, &mi, &vi);
     auto update = hn::Mul(hn::Div(mi, hn::Set(d, a.bc1)), hn::Set(d, a.lr));
     if (a.rectified) {
       const auto adapt = hn::Mul(hn::Div(hn::Set(d, 1.0f), hn::Add(hn::Sqrt(vi), hn::Set(d, a.eps))),

@@ -259,6 +259,15 @@ struct Isa {
 
   static F Decayed(bool on, F p, float wd, F g) { return on ? Fma(p, Set(wd), g) : g; }
 
+  // Adam's moments at m, v: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2, stored and returned.
+  template <class Args>
+  static void Moments(const Args& a, F grad, float* m, float* v, F* mi, F* vi) {
+    *mi = Fma(grad, Set(a.one_minus_beta1), F::load_unaligned(m) * Set(a.beta1));
+    *vi = Fma(Set(a.one_minus_beta2) * grad, grad, F::load_unaligned(v) * Set(a.beta2));
+    mi->store_unaligned(m);
+    vi->store_unaligned(v);
+  }
+
   // body(i) for every whole vector; returns where the scalar remainder starts.
   template <class Body>
   static size_t Vectorized(size_t n, const Body& body) {
@@ -339,10 +348,8 @@ struct Isa {
       F w = F::load_unaligned(p + i);
       if (a.decoupled) w = w * Set(a.decay);
       const F grad = Decayed(a.has_weight_decay, w, a.weight_decay, F::load_unaligned(g + i));
-      const F mi = Fma(grad, Set(a.one_minus_beta1), F::load_unaligned(m + i) * Set(a.beta1));
-      const F vi = Fma(Set(a.one_minus_beta2) * grad, grad, F::load_unaligned(v + i) * Set(a.beta2));
-      mi.store_unaligned(m + i);
-      vi.store_unaligned(v + i);
+      F mi, vi;
+      Moments(a, grad, m + i, v + i, &mi, &vi);
       F used = vi;
       if (a.amsgrad) {
         used = Greater(F::load_unaligned(vmax + i), vi);
@@ -371,10 +378,8 @@ struct Isa {
     const size_t done = Vectorized(n, [&](size_t i) {
       const F w = F::load_unaligned(p + i);
       const F grad = Decayed(a.has_weight_decay, w, a.weight_decay, F::load_unaligned(g + i));
-      const F mi = Fma(grad, Set(a.one_minus_beta1), F::load_unaligned(m + i) * Set(a.beta1));
-      const F vi = Fma(Set(a.one_minus_beta2) * grad, grad, F::load_unaligned(v + i) * Set(a.beta2));
-      mi.store_unaligned(m + i);
-      vi.store_unaligned(v + i);
+      F mi, vi;
+      Moments(a, grad, m + i, v + i, &mi, &vi);
       const F denom = xsimd::sqrt(vi / Set(a.bc2)) + Set(a.eps);
       const F w1 = w + (Set(a.grad_coef) * grad) / denom;
       (w1 + (Set(a.avg_coef) * mi) / denom).store_unaligned(p + i);
@@ -386,10 +391,8 @@ struct Isa {
     const size_t done = Vectorized(n, [&](size_t i) {
       const F w = F::load_unaligned(p + i);
       const F grad = Decayed(a.has_weight_decay, w, a.weight_decay, F::load_unaligned(g + i));
-      const F mi = Fma(grad, Set(a.one_minus_beta1), F::load_unaligned(m + i) * Set(a.beta1));
-      const F vi = Fma(Set(a.one_minus_beta2) * grad, grad, F::load_unaligned(v + i) * Set(a.beta2));
-      mi.store_unaligned(m + i);
-      vi.store_unaligned(v + i);
+      F mi, vi;
+      Moments(a, grad, m + i, v + i, &mi, &vi);
       F update = (mi / Set(a.bc1)) * Set(a.lr);
       if (a.rectified) {
         const F adapt = (Set(1.0f) / (xsimd::sqrt(vi) + Set(a.eps))) * Set(a.bc2_sqrt);
