@@ -1,4 +1,5 @@
-// Build-wide constants and the contract-check macro of the core library.
+// Build-wide constants of the core library. (The core reports every error as a
+// returned Status: it has no asserts, no abort paths and no I/O.)
 #ifndef DESCENT_CONFIG_H_
 #define DESCENT_CONFIG_H_
 
@@ -21,19 +22,6 @@ inline constexpr size_t kAlign = 64;
 constexpr size_t RoundUp(size_t n, size_t m) { return (n + m - 1) / m * m; }
 constexpr size_t Padded(size_t n) { return RoundUp(n, kLanePad); }
 
-// Called when a contract is violated (a caller bug, not bad data). The default
-// handler prints and aborts; firmware can install its own.
-using AbortHandler = void (*)(const char* file, int line, const char* condition);
-void SetAbortHandler(AbortHandler handler);
-[[noreturn]] void Abort(const char* file, int line, const char* condition);
-
 }  // namespace descent
-
-#if defined(DESCENT_NO_CHECKS)
-#define DESCENT_DASSERT(condition) ((void)0)
-#else
-#define DESCENT_DASSERT(condition) \
-  ((condition) ? (void)0 : ::descent::Abort(__FILE__, __LINE__, #condition))
-#endif
 
 #endif  // DESCENT_CONFIG_H_

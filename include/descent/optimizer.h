@@ -195,16 +195,18 @@ Status Step(const RAdam& hp, StepClock& clock, float* p, const float* g, float* 
 }  // namespace internal
 
 // An optimizer for N parameters: hyperparameters, step clock and Rule::kSlots
-// state arrays of N floats, zero-initialised. constexpr-constructible, so a
-// `static` one lives in .bss and costs nothing until first used.
+// state arrays of N floats, zeroed by the constructor. The constructor runs at
+// start-up for a `static` one on purpose: a constant-initialised object with
+// non-zero hyperparameters would put its whole state, zeros included, in .data
+// (flash plus a copy at boot) instead of .bss.
 template <class Rule, size_t N>
 class Optimizer {
  public:
   static constexpr size_t kNumParams = N;
   static constexpr size_t kSlots = Rule::kSlots;
 
-  constexpr Optimizer() = default;
-  constexpr explicit Optimizer(const Rule& hp) : hp_(hp) {}
+  Optimizer() { reset(Rule()); }
+  explicit Optimizer(const Rule& hp) { reset(hp); }
 
   // Invalid hyperparameters give kInvalidArgument and change nothing.
   // params and grads hold N floats each, at any alignment. With a ParallelFor
@@ -234,9 +236,9 @@ class Optimizer {
   const float* slot(size_t k) const { return slots_[k]; }
 
  private:
-  Rule hp_{};
-  StepClock clock_{};
-  alignas(kAlign) float slots_[kSlots][N] = {};
+  Rule hp_;
+  StepClock clock_;
+  alignas(kAlign) float slots_[kSlots][N];
 };
 
 }  // namespace descent

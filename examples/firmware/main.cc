@@ -1,0 +1,65 @@
+// A firmware-style program: an MLP 784-32-10, its SGD-momentum state and its
+// workspace in static storage, trained on 64 digits held in flash. Built for
+// a bare-metal Cortex-M7 (cross/cortex-m7.ini); CI checks that the link holds
+// no heap, exception or RTTI machinery. The results land in `g_report` for a
+// debugger (or a semihosting print) to read.
+#include <stdint.h>
+
+#include "descent/descent.h"
+#include "digits.h"
+
+using Net = descent::Mlp<784, 32, 10>;
+constexpr size_t kBatch = 8;
+using Opt = descent::Optimizer<descent::Sgd, Net::kNumParams>;
+
+static Net g_net;
+static descent::Workspace<Net, kBatch> g_ws;
+static Opt g_opt{[] {
+  descent::Sgd hp;
+  hp.lr = 0.05;
+  hp.momentum = 0.9;
+  return hp;
+}()};
+// The model and optimizer as a CRC-protected image, as it would be kept in flash.
+static uint8_t g_image[descent::StateBytes<Net, Opt>()];
+static_assert(descent::Footprint<Net, descent::Workspace<Net, kBatch>, Opt>() + sizeof(g_image) <= 1024 * 1024,
+              "fits the 1 MiB SRAM of an STM32H7-class Cortex-M7");
+
+struct Report {
+  float first_loss, last_loss;
+  uint32_t correct, status;
+};
+volatile Report g_report;
+
+static float Epoch(const descent::ParallelFor& serial) {
+  float loss = 0.0f;
+  for (unsigned first = 0; first < kDigits; first += kBatch) {
+    if (g_ws.LoadImages(kDigitPixels + first * 784, kDigitLabels + first, nullptr, kBatch, serial) !=
+            descent::Status::kOk ||
+        descent::TrainStep(g_net, g_ws, g_opt, kBatch, &loss, serial) != descent::Status::kOk) {
+      g_report.status = 1;
+      return loss;
+    }
+  }
+  return loss;
+}
+
+int main() {
+  const descent::ParallelFor serial;
+  descent::Init(g_net, 0);
+  g_report.first_loss = Epoch(serial);
+  for (int epoch = 1; epoch < 20; ++epoch) g_report.last_loss = Epoch(serial);
+  size_t written = 0;
+  if (descent::SaveState(g_net, g_opt, g_image, sizeof(g_image), &written) != descent::Status::kOk ||
+      descent::LoadState(g_net, g_opt, g_image, written) != descent::Status::kOk)
+    g_report.status = 2;
+  double loss_sum = 0;
+  size_t correct = 0;
+  for (unsigned first = 0; first < kDigits; first += kBatch) {
+    (void)g_ws.LoadImages(kDigitPixels + first * 784, kDigitLabels + first, nullptr, kBatch);
+    (void)descent::Evaluate(g_net, g_ws, kBatch, &loss_sum, &correct);
+  }
+  g_report.correct = static_cast<uint32_t>(correct);
+  for (;;) {
+  }
+}
