@@ -1,4 +1,10 @@
 // Spin-then-sleep thread pool behind ParallelFor.
+//
+// A loop is described by one atomic word: generation (high 32 bits), number of
+// parts (16 bits) and next unclaimed part (low 16 bits). A worker claims a part
+// with a compare-and-swap on the word it woke for, so a slow worker left over
+// from the previous loop can never claim (and count down) a part of the next
+// one: its swap fails as soon as the generation has moved on.
 #include "src/host/thread_pool.h"
 
 namespace descent {
@@ -12,6 +18,11 @@ inline void Pause() {
 #endif
 }
 constexpr int kSpins = 20000;  // ~100 us before a worker sleeps
+constexpr uint64_t kMaxParts = 0xFFFF;
+
+constexpr uint64_t Generation(uint64_t word) { return word >> 32; }
+constexpr uint64_t Parts(uint64_t word) { return (word >> 16) & kMaxParts; }
+constexpr uint64_t Next(uint64_t word) { return word & kMaxParts; }
 }  // namespace
 
 ThreadPool::ThreadPool(size_t threads) : threads_(threads < 1 ? 1 : threads) {
@@ -37,46 +48,51 @@ ParallelFor ThreadPool::parallel_for() {
   return pf;
 }
 
-void ThreadPool::RunParts() {
+void ThreadPool::RunParts(uint64_t generation) {
+  uint64_t word = loop_.load();
   for (;;) {
-    const size_t part = next_.fetch_add(1);
-    if (part >= parts_.load()) return;
-    task_.load()(context_.load(), part);
+    if (Generation(word) != generation || Next(word) >= Parts(word)) return;
+    if (!loop_.compare_exchange_weak(word, word + 1)) continue;  // `word` reloaded
+    // The loop cannot be replaced while this part is unfinished, so task_ and
+    // context_ still describe it.
+    task_.load()(context_.load(), offset_.load() + Next(word));
     remaining_.fetch_sub(1);
+    word = loop_.load();
   }
 }
 
 void ThreadPool::Run(void* pool, size_t parts, ParallelFor::Task task, void* context) {
   ThreadPool& self = *static_cast<ThreadPool*>(pool);
-  // A worker still leaving the previous loop may take one more index: make it
-  // out of range until the new loop is fully described (all atomics are seq_cst).
-  self.next_ = size_t{1} << 62;
-  self.task_ = task;
-  self.context_ = context;
-  self.parts_ = parts;
-  self.remaining_ = parts;
-  self.next_ = 0;
-  {
-    std::lock_guard<std::mutex> lock(self.mutex_);
-    ++self.generation_;
+  for (size_t offset = 0; offset < parts; offset += kMaxParts) {
+    const uint64_t n = parts - offset < kMaxParts ? parts - offset : kMaxParts;
+    self.task_ = task;
+    self.context_ = context;
+    self.offset_ = offset;
+    self.remaining_ = n;
+    uint64_t generation;
+    {
+      std::lock_guard<std::mutex> lock(self.mutex_);
+      generation = Generation(self.loop_.load()) + 1;
+      self.loop_ = generation << 32 | n << 16;  // publishes the loop (seq_cst)
+    }
+    self.wake_.notify_all();
+    self.RunParts(generation);
+    while (self.remaining_.load() != 0) Pause();
   }
-  self.wake_.notify_all();
-  self.RunParts();
-  while (self.remaining_.load() != 0) Pause();
 }
 
 void ThreadPool::Work() {
   uint64_t seen = 0;
+  const auto fresh = [&] { return Generation(loop_.load()) != seen || stop_.load(); };
   for (;;) {
-    int spins = 0;
-    while (generation_.load() == seen && !stop_.load() && spins < kSpins) Pause(), ++spins;
-    if (generation_.load() == seen && !stop_.load()) {
+    for (int spins = 0; !fresh() && spins < kSpins; ++spins) Pause();
+    if (!fresh()) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load() != seen || stop_.load(); });
+      wake_.wait(lock, fresh);
     }
     if (stop_.load()) return;
-    seen = generation_.load();
-    RunParts();
+    seen = Generation(loop_.load());
+    RunParts(seen);
   }
 }
 

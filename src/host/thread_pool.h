@@ -5,6 +5,7 @@
 #define DESCENT_SRC_HOST_THREAD_POOL_H_
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -31,14 +32,14 @@ class ThreadPool {
  private:
   static void Run(void* pool, size_t parts, ParallelFor::Task task, void* context);
   void Work();          // a worker's life
-  void RunParts();      // take parts until none is left
+  void RunParts(uint64_t generation);  // take parts of that loop until none is left
 
   size_t threads_;
   std::vector<std::thread> workers_;
   std::atomic<ParallelFor::Task> task_{nullptr};
   std::atomic<void*> context_{nullptr};
-  std::atomic<size_t> parts_{0}, next_{0}, remaining_{0};
-  std::atomic<uint64_t> generation_{0};
+  std::atomic<size_t> offset_{0}, remaining_{0};
+  std::atomic<uint64_t> loop_{0};  // generation | parts | next part (see .cc)
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
