@@ -3,11 +3,13 @@
 #ifndef DESCENT_DESCENT_H_
 #define DESCENT_DESCENT_H_
 
+#include "descent/clip.h"
 #include "descent/config.h"
 #include "descent/mlp.h"
 #include "descent/optimizer.h"
 #include "descent/parallel.h"
 #include "descent/rng.h"
+#include "descent/schedule.h"
 #include "descent/state.h"
 #include "descent/status.h"
 

@@ -220,13 +220,24 @@ Status Evaluate(Net& net, Ws& ws, size_t rows, double* loss_sum, size_t* correct
   return internal::Evaluate(internal::Ref(net), internal::Ref(ws), rows, loss_sum, correct, pf);
 }
 
-// One training step: ForwardBackward, then the optimizer's update.
-// kNonFinite when the loss is not finite (the parameters are left untouched)
-// or when the update made a parameter non-finite (a gradient overflowed).
+// What TrainStep clips between backward and update; 0 turns a bound off.
+struct GradClip {
+  double max_norm = 0.0;    // torch.nn.utils.clip_grad_norm_(params, max_norm)
+  double clip_value = 0.0;  // clip_grad_value_(params, clip_value), applied after the norm
+};
+namespace internal {
+void Clip(float* grads, const Layout& layout, const GradClip& clip);
+}  // namespace internal
+
+// One training step: ForwardBackward, clipping (descent/clip.h), then the
+// optimizer's update. kNonFinite when the loss is not finite (the parameters
+// are left untouched) or when the update made a parameter non-finite.
 template <class Net, class Ws, class Opt>
-Status TrainStep(Net& net, Ws& ws, Opt& opt, size_t rows, float* loss, const ParallelFor& pf = {}) {
+Status TrainStep(Net& net, Ws& ws, Opt& opt, size_t rows, float* loss, const ParallelFor& pf = {},
+                 const GradClip& clip = {}) {
   static_assert(Opt::kNumParams == Net::kNumParams, "optimizer sized for another model");
   if (Status s = ForwardBackward(net, ws, rows, loss, pf); s != Status::kOk) return s;
+  if (clip.max_norm > 0.0 || clip.clip_value > 0.0) internal::Clip(ws.grads(), Net::kLayout, clip);
   if (Status s = opt.step(net.params(), ws.grads(), pf); s != Status::kOk) return s;
   return internal::ParamsFinite(net.params(), Net::kNumParams) ? Status::kOk : Status::kNonFinite;
 }

@@ -229,6 +229,7 @@ class Optimizer {
   }
 
   const Rule& hyperparameters() const { return hp_; }
+  Rule& hyperparameters() { return hp_; }  // a schedule sets lr (and momentum) between steps
   Status status() const { return InvalidReason(hp_) ? Status::kInvalidArgument : Status::kOk; }
   const StepClock& clock() const { return clock_; }
   StepClock& clock() { return clock_; }

@@ -54,6 +54,31 @@ inline double Exp(double x) {
 // 0.96^y, the base torch's NAdam momentum schedule fixes.
 inline double Pow096(double y) { return Exp(y * -0x1.4e69ed6d80eb3p-5); }
 
+// cos x for |x| < 2^20: x = k pi/2 + r with pi/2 in three parts (Cody-Waite), |r| <= pi/4,
+// then the Taylor series of cos r or sin r to r^20. Within about one double ulp of libm's.
+inline double Cos(double x) {
+  constexpr double kPiOver2[3] = {0x1.921fb54442d18p0, 0x1.1a62633145c07p-54, -0x1.f1976b7ed8fbcp-110};
+  const double k = std::nearbyint(x * 0x1.45f306dc9c883p-1);  // x * 2/pi
+  double r = std::fma(-k, kPiOver2[0], x);
+  r = std::fma(-k, kPiOver2[1], r);
+  r = std::fma(-k, kPiOver2[2], r);
+  const double r2 = r * r;
+  // Horner forms of the series: cos r = 1 - r^2/(1*2) (1 - r^2/(3*4) (1 - ...)),
+  // sin r = r (1 - r^2/(2*3) (1 - r^2/(4*5) (1 - ...))).
+  double c = 1.0, s = 1.0;
+  for (int n = 10; n >= 1; --n) {
+    c = 1.0 - r2 * c / ((2.0 * n - 1.0) * (2.0 * n));
+    s = 1.0 - r2 * s / ((2.0 * n) * (2.0 * n + 1.0));
+  }
+  const double cos_r = c, sin_r = r * s;
+  switch (static_cast<int64_t>(k) & 3) {
+    case 0: return cos_r;
+    case 1: return -sin_r;
+    case 2: return -cos_r;
+    default: return sin_r;
+  }
+}
+
 }  // namespace internal
 }  // namespace descent
 

@@ -1,0 +1,161 @@
+// Learning-rate schedules, step for step as torch.optim.lr_scheduler computes
+// them: the same recursive ("chainable") formulas in double, in the same order
+// of operations, with a libm-free cosine. Each one is a small value type (no
+// heap, usable in firmware): set its parameters (torch's names and defaults),
+// Start(lr) once, then Step() after every optimizer step (or epoch) and give
+// lr() to the optimizer:
+//
+//   descent::CosineAnnealingLR sched;  sched.T_max = 1000;
+//   sched.Start(opt.hyperparameters().lr);
+//   for (...) { TrainStep(...); sched.Step(); opt.hyperparameters().lr = sched.lr(); }
+#ifndef DESCENT_SCHEDULE_H_
+#define DESCENT_SCHEDULE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace descent {
+
+// Multiplies the rate by gamma every step_size steps.
+struct StepLR {
+  int64_t step_size = 1;  // torch requires it
+  double gamma = 0.1;
+
+  void Start(double base_lr);
+  void Step();
+  double lr() const { return lr_; }
+  int64_t last_epoch() const { return last_epoch_; }
+  const char* InvalidReason() const;
+
+ private:
+  double lr_ = 0.0;
+  int64_t last_epoch_ = 0;
+};
+
+// Multiplies the rate by gamma at each milestone (a milestone listed twice counts twice).
+struct MultiStepLR {
+  static constexpr size_t kMaxMilestones = 16;
+  int64_t milestones[kMaxMilestones] = {};
+  size_t num_milestones = 0;
+  double gamma = 0.1;
+
+  void Start(double base_lr);
+  void Step();
+  double lr() const { return lr_; }
+  const char* InvalidReason() const;
+
+ private:
+  double lr_ = 0.0;
+  int64_t last_epoch_ = 0;
+};
+
+// Multiplies the rate by gamma every step.
+struct ExponentialLR {
+  double gamma = 0.99;  // torch requires it
+
+  void Start(double base_lr);
+  void Step();
+  double lr() const { return lr_; }
+  const char* InvalidReason() const;
+
+ private:
+  double lr_ = 0.0;
+  int64_t last_epoch_ = 0;
+};
+
+// Half a cosine from the base rate down to eta_min over T_max steps (and back up after).
+struct CosineAnnealingLR {
+  int64_t T_max = 1;  // torch requires it
+  double eta_min = 0.0;
+
+  void Start(double base_lr);
+  void Step();
+  void Restart();  // torch's step(0), as SequentialLR calls it at a milestone
+  double lr() const { return lr_; }
+  const char* InvalidReason() const;
+
+ private:
+  double lr_ = 0.0, base_lr_ = 0.0;
+  int64_t last_epoch_ = 0;
+};
+
+// Linear warm-up from start_factor * base rate to the base rate over
+// warmup_steps, then cosine annealing over T_max steps: torch's
+// SequentialLR([LinearLR(start_factor, 1.0, warmup_steps), CosineAnnealingLR(T_max, eta_min)],
+// milestones=[warmup_steps]).
+struct WarmupCosineLR {
+  int64_t warmup_steps = 5;      // LinearLR's total_iters (torch default 5)
+  double start_factor = 1.0 / 3;  // LinearLR's default
+  int64_t T_max = 1;
+  double eta_min = 0.0;
+
+  void Start(double base_lr);
+  void Step();
+  double lr() const { return step_ < warmup_steps ? lr_ : cosine_.lr(); }
+  const char* InvalidReason() const;
+
+ private:
+  double lr_ = 0.0;
+  int64_t step_ = 0;  // SequentialLR's last_epoch
+  CosineAnnealingLR cosine_;
+};
+
+// Smith's one-cycle policy: the rate rises from max_lr / div_factor to max_lr
+// over pct_start of total_steps, then falls to max_lr / div_factor /
+// final_div_factor; momentum (SGD's momentum or Adam's beta1) moves the other way.
+struct OneCycleLR {
+  double max_lr = 0.0;      // torch requires it
+  int64_t total_steps = 0;  // torch requires it (or epochs * steps_per_epoch)
+  double pct_start = 0.3;
+  bool anneal_cos = true;   // anneal_strategy 'cos' (true) or 'linear'
+  bool cycle_momentum = true;
+  double base_momentum = 0.85;
+  double max_momentum = 0.95;
+  double div_factor = 25.0;
+  double final_div_factor = 1e4;
+  bool three_phase = false;
+
+  void Start(double base_lr);  // base_lr is not used: the cycle starts at max_lr / div_factor
+  void Step();
+  double lr() const { return lr_; }
+  double momentum() const { return momentum_; }  // meaningful when cycle_momentum
+  const char* InvalidReason() const;
+
+ private:
+  void Compute();
+  double lr_ = 0.0, momentum_ = 0.0;
+  int64_t last_epoch_ = 0;
+};
+
+// Divides the rate by 1/factor when a metric stops improving for `patience`
+// evaluations (torch's ReduceLROnPlateau, mode 'min' or 'max').
+struct ReduceLROnPlateau {
+  bool mode_max = false;      // mode 'min' (false) or 'max'
+  double factor = 0.1;
+  int64_t patience = 10;
+  double threshold = 1e-4;
+  bool threshold_abs = false;  // threshold_mode 'rel' (false) or 'abs'
+  int64_t cooldown = 0;
+  double min_lr = 0.0;
+  double eps = 1e-8;
+
+  void Start(double base_lr);
+  void Step(double metric);
+  double lr() const { return lr_; }
+  double best() const { return best_; }
+  int64_t num_bad_epochs() const { return num_bad_epochs_; }
+  const char* InvalidReason() const;
+
+  // The whole state, for checkpoints: restore with Restore(lr, best, bad, cooldown).
+  int64_t cooldown_counter() const { return cooldown_counter_; }
+  void Restore(double lr, double best, int64_t num_bad_epochs, int64_t cooldown_counter);
+
+ private:
+  bool IsBetter(double a) const;
+  double lr_ = 0.0, best_ = 0.0;
+  int64_t num_bad_epochs_ = 0, cooldown_counter_ = 0;
+};
+
+}  // namespace descent
+
+#endif  // DESCENT_SCHEDULE_H_

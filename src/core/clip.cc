@@ -1,0 +1,57 @@
+// Gradient clipping: torch's float steps, with the norms summed in double.
+#include "descent/clip.h"
+
+#include <cmath>
+
+namespace descent {
+namespace {
+// Sum of squares in a fixed order: four interleaved partial sums (squares of
+// floats are exact in double), then (s0 + s1) + (s2 + s3).
+double SumOfSquares(const float* x, size_t n) {
+  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (size_t k = 0; k < 4; ++k) s[k] += static_cast<double>(x[i + k]) * static_cast<double>(x[i + k]);
+  for (size_t k = 0; i < n; ++i, ++k) s[k] += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+}  // namespace
+
+float ClipGradNorm(float* grads, const size_t* sizes, size_t tensors, double max_norm) {
+  double total_squares = 0.0;
+  const float* at = grads;
+  size_t n = 0;
+  for (size_t t = 0; t < tensors; ++t) {
+    const float norm = static_cast<float>(std::sqrt(SumOfSquares(at, sizes[t])));  // torch.norm(g), a float
+    total_squares += static_cast<double>(norm) * static_cast<double>(norm);
+    at += sizes[t];
+    n += sizes[t];
+  }
+  const float total = static_cast<float>(std::sqrt(total_squares));
+  // clip_coef = max_norm / (total + 1e-6): torch evaluates it as reciprocal(total + 1e-6) * max_norm.
+  const float coef = (1.0f / (total + 1e-6f)) * static_cast<float>(max_norm);
+  if (coef < 1.0f || std::isnan(coef))  // clamp(max=1.0) keeps NaN; multiplying by 1 changes nothing
+    for (size_t i = 0; i < n; ++i) grads[i] *= coef;
+  return total;
+}
+
+void ClipGradValue(float* grads, size_t n, double clip_value) {
+  const float hi = static_cast<float>(clip_value), lo = -hi;
+  for (size_t i = 0; i < n; ++i) grads[i] = grads[i] < lo ? lo : (grads[i] > hi ? hi : grads[i]);
+}
+
+}  // namespace descent
+
+namespace descent {
+namespace internal {
+void Clip(float* grads, const Layout& layout, const GradClip& clip) {
+  size_t sizes[2 * kMaxLayers];
+  for (size_t l = 0; l < layout.num_layers; ++l) {
+    sizes[2 * l] = layout.sizes[l] * layout.sizes[l + 1];
+    sizes[2 * l + 1] = layout.sizes[l + 1];
+  }
+  if (clip.max_norm > 0.0) ClipGradNorm(grads, sizes, 2 * layout.num_layers, clip.max_norm);
+  if (clip.clip_value > 0.0) ClipGradValue(grads, layout.num_params, clip.clip_value);
+}
+}  // namespace internal
+}  // namespace descent
