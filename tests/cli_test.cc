@@ -326,3 +326,178 @@ TEST_CASE("cli/checkpoint: a diverging run keeps the last good checkpoint") {
 }
 
 }  // namespace
+
+namespace {
+
+// The CSV's rows as fields.
+std::vector<std::vector<std::string>> Rows(const std::string& csv_text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(csv_text);
+  for (std::string line; std::getline(in, line);) {
+    rows.emplace_back();
+    std::string field;
+    std::istringstream fields(line);
+    while (std::getline(fields, field, ',')) rows.back().push_back(field);
+    if (!line.empty() && line.back() == ',') rows.back().push_back("");
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("cli/lr-find: a deterministic range test that suggests a rate it tried") {
+  const std::string dir = TempDir();
+  const Run a = Descent("lr-find --optimizer momentum --out " + dir + "/a");
+  const Run b = Descent("lr-find --optimizer momentum --out " + dir + "/b");
+  REQUIRE(a.code == 0);
+  REQUIRE(b.code == 0);
+  CHECK(a.out.substr(0, a.out.find('\n')) == b.out.substr(0, b.out.find('\n')));
+  CHECK(Read(dir + "/a/lr-find.csv") == Read(dir + "/b/lr-find.csv"));
+  const auto rows = Rows(Read(dir + "/a/lr-find.csv"));
+  REQUIRE(rows.size() > 20);
+  CHECK(rows[0] == std::vector<std::string>{"step", "lr", "loss", "smoothed_loss"});
+  CHECK(std::stod(rows[1][1]) == 1e-7);
+  // The rate grows by one factor per step, 1e-7 to 10 over 100 steps.
+  const double growth = std::pow(1e8, 1.0 / 99);
+  for (size_t i = 2; i < rows.size(); ++i) CHECK(std::stod(rows[i][1]) / std::stod(rows[i - 1][1]) == doctest::Approx(growth).epsilon(1e-6));
+  const double suggestion = std::stod(Field(" " + a.out, "lr"));
+  bool tried = false;
+  for (size_t i = 1; i < rows.size(); ++i) tried |= std::fabs(std::stod(rows[i][1]) / suggestion - 1) < 1e-5;
+  CHECK(tried);
+  CHECK(suggestion > 1e-3);  // the curve falls well above the first rates: not the flat start
+  CHECK(Contains(Read(dir + "/a/lr-find.svg"), "suggestion"));
+  CHECK(Descent("lr-find --lr 0.1").code == 2);  // the test sweeps lr itself
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("cli/compare --tuned: the finder's rates train momentum and nesterov to 90 %, sgd to 80 %") {
+  const std::string dir = TempDir();
+  const Run r = Descent("compare --tuned --optimizers sgd,momentum,nesterov,adam --out " + dir);
+  REQUIRE(r.code == 0);
+  const auto rows = Rows(Read(dir + "/summary.csv"));
+  REQUIRE(rows.size() == 9);
+  CHECK(rows[0] == std::vector<std::string>{"optimizer", "rates", "lr", "train_loss", "test_loss", "test_accuracy",
+                                            "seconds"});
+  for (const auto& row : rows) {
+    if (row[1] != "tuned") continue;
+    CAPTURE(row[0]);
+    const double accuracy = std::stod(row[5]);
+    CHECK(accuracy >= (row[0] == "sgd" ? 0.80 : 0.90));
+    // The tuned rate is the one lr-find suggests for the same optimizer.
+    const Run found = Descent("lr-find --optimizer " + row[0] + " --out " + dir + "/find");
+    CHECK(std::stod(Field(" " + found.out, "lr")) == doctest::Approx(std::stod(row[2])).epsilon(1e-5));
+  }
+  for (const auto& row : rows)  // at the notebook's rates the SGD family barely trains
+    if (row[1] == "notebook" && row[0] != "adam") CHECK(std::stod(row[5]) < 0.5);
+  CHECK(Contains(Read(dir + "/loss-curves-tuned.svg"), "rates from lr-find"));
+  CHECK(Contains(Read(dir + "/lr-find-nesterov.svg"), "suggestion"));
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("cli/train: early stopping ends with, and saves, the best weights") {
+  const std::string dir = TempDir();
+  const Run r = Descent("train --optimizer adam --lr 0.01 --epochs 20 --eval-every 1epoch --early-stop 2 --loss-csv " +
+                        dir + "/l.csv --save " + dir + "/best");
+  REQUIRE(r.code == 0);
+  CHECK(Contains(r.err, "early stop after 2 evaluations"));
+  const auto rows = Rows(Read(dir + "/l.csv"));
+  CHECK(rows[0] == std::vector<std::string>{"step", "epoch", "batch", "loss", "test_loss", "test_accuracy"});
+  std::vector<double> test_losses;
+  for (size_t i = 1; i < rows.size(); ++i)
+    if (rows[i].size() == 6 && !rows[i][4].empty()) test_losses.push_back(std::stod(rows[i][4]));
+  REQUIRE(test_losses.size() >= 3);
+  CHECK(test_losses.size() < 20);  // it stopped
+  const double best = *std::min_element(test_losses.begin(), test_losses.end());
+  CHECK(test_losses.back() > best);   // the last weights were not the best...
+  CHECK(test_losses[test_losses.size() - 3] == best);  // ...the ones two evaluations back were
+  // The saved model and the result line are the best weights, not the last.
+  CHECK(std::stod(Field(r.out, "test_loss")) == doctest::Approx(best).epsilon(1e-6));
+  const Run eval = Descent("eval --model " + dir + "/best");
+  CHECK(std::stod(Field(eval.out, "test_loss")) == doctest::Approx(best).epsilon(1e-6));
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("cli/train: schedules set the rate of every step, and clipping is reproducible") {
+  const std::string dir = TempDir();
+  // Cosine over the run: from lr to ~0, each step's rate in the CSV.
+  Run r = Descent("train --optimizer sgd --lr 0.5 --schedule cosine --epochs 2 --loss-csv " + dir + "/c.csv");
+  REQUIRE(r.code == 0);
+  auto rows = Rows(Read(dir + "/c.csv"));
+  REQUIRE(rows.size() == 65);
+  CHECK(rows[0][4] == "lr");
+  CHECK(std::stod(rows[1][4]) == 0.5);
+  CHECK(std::stod(rows[33][4]) == doctest::Approx(0.25 * (1 + std::cos(M_PI * 32 / 64))).epsilon(1e-6));
+  CHECK(std::stod(rows[64][4]) < 0.001);
+  // Step decay per epoch: constant within an epoch, times gamma between.
+  r = Descent("train --optimizer adam --schedule step --step-size 1 --gamma 0.5 --schedule-unit epoch --loss-csv " +
+              dir + "/s.csv");
+  REQUIRE(r.code == 0);
+  rows = Rows(Read(dir + "/s.csv"));
+  CHECK(std::stod(rows[1][4]) == 0.001);
+  CHECK(std::stod(rows[32][4]) == 0.001);
+  CHECK(std::stod(rows[33][4]) == 0.0005);
+  CHECK(std::stod(rows[96][4]) == 0.00025);
+  // One-cycle peaks at max_lr after pct_start of the run.
+  r = Descent("train --optimizer momentum --schedule onecycle --max-lr 0.2 --loss-csv " + dir + "/o.csv");
+  REQUIRE(r.code == 0);
+  rows = Rows(Read(dir + "/o.csv"));
+  double peak = 0;
+  for (size_t i = 1; i < rows.size(); ++i) peak = std::max(peak, std::stod(rows[i][4]));
+  CHECK(peak == doctest::Approx(0.2).epsilon(1e-3));
+  CHECK(std::stod(rows[1][4]) == doctest::Approx(0.2 / 25));
+  // Clipping: the same bits with 1 and 2 threads, and not the unclipped run.
+  const std::string clipped = "train --optimizer sgd --lr 0.5 --epochs 1 --clip-norm 0.5 --clip-value 0.01";
+  const Run one = Descent(clipped), two = Descent(clipped + " --threads 2");
+  const Run plain = Descent("train --optimizer sgd --lr 0.5 --epochs 1");
+  REQUIRE(one.code == 0);
+  CHECK(Field(one.out, "params_hash") == Field(two.out, "params_hash"));
+  CHECK(Field(one.out, "params_hash") != Field(plain.out, "params_hash"));
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("cli/checkpoint: a scheduled, clipped run resumed from epoch 1 equals the straight run") {
+  const std::string dir = TempDir();
+  // The schedule's length is explicit: its default follows --epochs, which the first part sets to 1.
+  const std::string run = "train --optimizer nadam --schedule warmup-cosine --warmup-steps 10 --t-max 86 --clip-norm 1";
+  const Run straight = Descent(run);
+  const Run first = Descent(run + " --epochs 1 --checkpoint " + dir + "/c");
+  const Run rest = Descent("train --resume " + dir + "/c --epochs 3");  // schedule and clipping from the checkpoint
+  REQUIRE(straight.code == 0);
+  REQUIRE(first.code == 0);
+  REQUIRE(rest.code == 0);
+  CHECK(Field(rest.out, "params_hash") == Field(straight.out, "params_hash"));
+  CHECK(Field(first.out, "params_hash") != Field(straight.out, "params_hash"));
+  const Run other = Descent("train --resume " + dir + "/c --schedule cosine");
+  CHECK(other.code == 2);
+  CHECK(Contains(other.err, "schedule differs"));
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("cli: training controls refuse bad combinations with exit 2") {
+  const struct {
+    const char* args;
+    const char* expect;
+  } cases[] = {
+      {"train --early-stop 3", "--early-stop needs --eval-every"},
+      {"train --eval-every 0", "--eval-every expects"},
+      {"train --eval-every 3weeks", "--eval-every expects"},
+      {"train --schedule bogus", "unknown schedule 'bogus'"},
+      {"train --schedule cosine --step-size 3", "--step-size does not apply to --schedule cosine"},
+      {"train --schedule step", "needs --step-size"},
+      {"train --schedule multistep --milestones 5,x", "--milestones"},
+      {"train --schedule multistep --milestones 9,5", "increasing"},
+      {"train --optimizer adagrad --schedule onecycle", "--cycle-momentum false"},
+      {"train --schedule onecycle --total-steps 10", "shorter than the run"},
+      {"train --schedule plateau --factor 2", "factor must be below 1"},
+      {"train --clip-norm -1", "--clip-norm"},
+      {"train --min-delta 0.1", "--min-delta needs --early-stop"},
+      {"compare --steps 50", "--tuned"},
+      {"lr-find --start-lr 1 --end-lr 0.1", "--start-lr"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.args);
+    const Run r = Descent(c.args);
+    CHECK(r.code == 2);
+    CHECK(Contains(r.err, c.expect));
+  }
+}

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "src/core/double_math.h"
 #include "src/host/safetensors.h"
 #include "src/host/thread_pool.h"
 
@@ -113,6 +114,8 @@ host::Error WriteCheckpoint(const std::string& path, const TrainConfig& config, 
       {"next_batch", std::to_string(at.next_batch)},
       {"epoch_loss_sum", Hex(Bits(at.epoch_loss_sum), 16)},
       {"mu_product", Hex(Bits(opt.clock().mu_product), 8)},
+      {"schedule", DescribeSchedule(config.schedule)},
+      {"clip", DescribeClip(config.clip)},
       {"data", at.data},
       {"tensor_crc32", Hex(crc, 8)},
   };
@@ -140,6 +143,17 @@ std::string DataFingerprint(const host::Dataset& data) {
   return std::to_string(data.count) + ":" + Hex(h, 16);
 }
 
+namespace {
+// OneCycleLR's momentum goes where torch puts it: SGD's and RMSprop's
+// momentum, the Adam family's beta1.
+template <class Rule>
+auto SetMomentum(Rule& hp, double m, int) -> decltype(hp.momentum = m, void()) { hp.momentum = m; }
+template <class Rule>
+auto SetMomentum(Rule& hp, double m, long) -> decltype(hp.beta1 = m, void()) { hp.beta1 = m; }
+template <class Rule>
+void SetMomentum(Rule&, double, ...) {}
+}  // namespace
+
 TrainResult Train(const TrainConfig& config, const host::Dataset& data, const StepObserver& observe) {
   TrainResult result;
   Net& net = TheNet();
@@ -155,34 +169,66 @@ TrainResult Train(const TrainConfig& config, const host::Dataset& data, const St
     at.next_batch = config.resume->next_batch;
     at.epoch_loss_sum = config.resume->epoch_loss_sum;
   }
+  static Net best;  // early stopping's best weights so far
+  double best_loss = __builtin_inf();
+  size_t evals_since_best = 0;
+  const bool evaluating = config.test && config.eval_every;
   std::visit([&](const auto& hp) {
     auto& opt = OptimizerFor(hp);
-    if (config.resume)
+    ScheduleRunner schedule(config.schedule, evaluating, hp.lr);
+    if (config.resume) {
       if (host::Error e = RestoreCheckpoint(*config.resume, opt)) {
         result.error = e.message;
         return;
       }
+      // Schedules without metrics are replayed to where the run stopped.
+      const size_t epochs_done = config.resume->epoch + (config.resume->next_batch == batches ? 1 : 0);
+      for (uint64_t i = 0; i < config.resume->step; ++i) schedule.AfterStep();
+      for (size_t e = 0; e < epochs_done; ++e) schedule.AfterEpoch(0.0);
+    }
     auto save = [&] {
       if (host::Error e = WriteCheckpoint(config.checkpoint, config, opt, at)) result.error = e.message;
     };
+    // An evaluation; false when early stopping ends the run.
+    auto evaluate = [&]() {
+      const EvalResult eval = Evaluate(*config.test, pf);
+      result.evals.push_back({static_cast<size_t>(opt.clock().step), eval.loss, eval.accuracy});
+      schedule.AfterEval(eval.loss);
+      if (!config.early_stop) return true;
+      if (eval.loss < best_loss - config.min_delta) {
+        best_loss = eval.loss, evals_since_best = 0;
+        best = net;
+        result.best_eval = result.evals.size() - 1;
+        return true;
+      }
+      return ++evals_since_best < config.early_stop;
+    };
     const double start = NowSeconds();
-    for (; at.epoch < config.epochs && result.status == Status::kOk && result.error.empty();
+    bool stop = false;
+    for (; at.epoch < config.epochs && !stop && result.status == Status::kOk && result.error.empty();
          ++at.epoch, at.next_batch = 0, at.epoch_loss_sum = 0.0) {
       if (at.next_batch == batches) continue;  // resumed at the end of an epoch
       EpochOrder(order.data(), data.count, config.seed, at.epoch, config.shuffle);
-      for (; at.next_batch < batches; ++at.next_batch) {
+      for (; at.next_batch < batches && !stop; ++at.next_batch) {
         const size_t first = at.next_batch * config.batch;
         const size_t rows = std::min(config.batch, data.count - first);
         float loss = 0.0f;
+        auto& rule = opt.hyperparameters();
+        rule.lr = schedule.lr();
+        if (CyclesMomentum(config.schedule)) SetMomentum(rule, schedule.momentum(), 0);
         result.status = ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows, pf);
-        if (result.status == Status::kOk) result.status = TrainStep(net, ws, opt, rows, &loss, pf);
+        if (result.status == Status::kOk) result.status = TrainStep(net, ws, opt, rows, &loss, pf, config.clip);
         const StepRecord record{opt.clock().step + (result.status == Status::kOk ? 0 : 1), at.epoch + 1,
-                                at.next_batch + 1, loss};
+                                at.next_batch + 1, loss, rule.lr};
         result.steps.push_back(record);
         result.samples += rows;
         if (result.status != Status::kOk) break;  // the last checkpoint stays the last good one
         at.epoch_loss_sum += loss;
-        if (observe) observe(record, batches, static_cast<double>(result.samples) / (NowSeconds() - start));
+        schedule.AfterStep();
+        if (observe && !observe(record, batches, static_cast<double>(result.samples) / (NowSeconds() - start)))
+          stop = true;
+        if (evaluating && !config.eval_every_epochs && opt.clock().step % config.eval_every == 0 && !evaluate())
+          stop = true;
         if (config.checkpoint_every && opt.clock().step % config.checkpoint_every == 0) {
           const Checkpoint here = at;
           at.next_batch += 1;  // the position after this step
@@ -191,18 +237,95 @@ TrainResult Train(const TrainConfig& config, const host::Dataset& data, const St
           if (!result.error.empty()) break;
         }
       }
-      if (result.status == Status::kOk && result.error.empty() && at.epoch + 1 == config.epochs) {
-        result.train_loss = at.epoch_loss_sum / static_cast<double>(batches);
-        at.next_batch = batches;
+      if (result.status != Status::kOk || !result.error.empty()) break;
+      const double epoch_loss = at.epoch_loss_sum / static_cast<double>(at.next_batch);
+      if (at.next_batch == batches) {
+        schedule.AfterEpoch(epoch_loss);
+        if (evaluating && config.eval_every_epochs && (at.epoch + 1) % config.eval_every == 0 && !evaluate())
+          stop = true;
+      }
+      if (stop || at.epoch + 1 == config.epochs) {
+        result.train_loss = epoch_loss;
         if (!config.checkpoint.empty()) save();  // the final checkpoint
         break;
       }
     }
+    result.stopped_early = stop;
+    if (config.early_stop && !result.evals.empty() && result.status == Status::kOk && best_loss < __builtin_inf())
+      net = best;  // end with the best weights
     if (config.resume && result.steps.empty() && result.status == Status::kOk)  // nothing left to train
       result.train_loss = config.resume->epoch_loss_sum / static_cast<double>(batches);
     result.seconds = NowSeconds() - start;
   }, config.optimizer.rule);
   return result;
+}
+
+LrFindResult FindLr(const TrainConfig& config, const host::Dataset& data, double start_lr, double end_lr,
+                    size_t steps) {
+  static Net initial;
+  initial = TheNet();
+  TrainConfig run = config;
+  const size_t batches = (data.count + config.batch - 1) / config.batch;
+  run.epochs = (steps + batches - 1) / batches;
+  run.test = nullptr, run.eval_every = 0, run.early_stop = 0, run.checkpoint.clear(), run.checkpoint_every = 0;
+  run.resume = nullptr;
+  std::visit([&](auto& hp) { hp.lr = start_lr; }, run.optimizer.rule);
+  // lr_i = start * gamma^i reaches end_lr at the last step; gamma without libm.
+  ExponentialLR grow;
+  grow.gamma = internal::Exp(internal::Log(end_lr / start_lr) / static_cast<double>(steps > 1 ? steps - 1 : 1));
+  run.schedule.name = "exponential";
+  run.schedule.rule = grow;
+  run.schedule.per_epoch = false;
+  constexpr double kBeta = 0.98;
+  LrFindResult result;
+  double average = 0.0, beta_power = 1.0, best = __builtin_inf();
+  const TrainResult trained = Train(run, data, [&](const StepRecord& r, size_t, double) {
+    average = static_cast<double>(r.loss) + kBeta * (average - static_cast<double>(r.loss));  // torch.lerp(loss, avg, beta)
+    beta_power *= kBeta;
+    const double smoothed = average / (1.0 - beta_power);
+    result.points.push_back({r.lr, r.loss, smoothed});
+    best = smoothed < best ? smoothed : best;
+    if (smoothed > 4.0 * best) {
+      result.diverged = true;
+      return false;
+    }
+    return result.points.size() < steps;
+  });
+  if (trained.status != Status::kOk) result.diverged = true;  // a non-finite loss ends the test too
+  TheNet() = initial;
+  // fastai's "steep", searched only on the way down: skip the first tenth of
+  // the steps, stop at the minimum of the smoothed loss (past it, recoveries from
+  // spikes look like descents), and take the most negative slope of the smoothed
+  // loss against log lr (the points are evenly spaced in log lr, so the steepest
+  // difference).
+  const size_t n = result.points.size(), first = steps / 10;
+  size_t lowest = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (result.points[i].smoothed < result.points[lowest].smoothed) lowest = i;
+  const bool steep = lowest > first + 1;
+  if (steep) {
+    size_t at = first;
+    for (size_t i = first; i < lowest; ++i)
+      if (result.points[i + 1].smoothed - result.points[i].smoothed <
+          result.points[at + 1].smoothed - result.points[at].smoothed)
+        at = i;
+    result.suggestion_index = at;
+  } else {  // the loss never fell: a tenth of the rate with the lowest smoothed loss
+    result.suggestion_index = lowest;
+  }
+  if (n) result.suggestion = result.points[result.suggestion_index].lr / (steep ? 1.0 : 10.0);
+  return result;
+}
+
+std::string DescribeSchedule(const ScheduleConfig& schedule) {
+  const std::string parameters = Describe(schedule);
+  return parameters.empty() ? schedule.name : schedule.name + " " + parameters;
+}
+
+std::string DescribeClip(const GradClip& clip) {
+  char buf[96];
+  snprintf(buf, sizeof(buf), "max_norm=%.17g clip_value=%.17g", clip.max_norm, clip.clip_value);
+  return buf;
 }
 
 host::Error ReadCheckpoint(const std::string& path, Checkpoint* out) {
@@ -259,6 +382,9 @@ host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes,
   const uint32_t mu_bits = static_cast<uint32_t>(v);
   memcpy(&out->clock.mu_product, &mu_bits, 4);
   out->clock.step = out->step;
+  // Optional: files from before schedules and clipping had neither.
+  out->schedule = f.Meta("schedule") ? *f.Meta("schedule") : "constant";
+  out->clip = f.Meta("clip") ? *f.Meta("clip") : DescribeClip(GradClip());
   if (host::Error e = meta("data", &out->data)) return e;
   if (host::Error e = number("tensor_crc32", 16, &v)) return e;
   // The checksum covers the tensors in file order, which is the order they were written in.
@@ -303,7 +429,10 @@ bool ParseHyperparameters(const std::string& text, OptimizerConfig* config) {
 
 EvalResult Evaluate(const host::Dataset& data, size_t threads) {
   host::ThreadPool pool(threads);
-  const ParallelFor pf = pool.parallel_for();
+  return Evaluate(data, pool.parallel_for());
+}
+
+EvalResult Evaluate(const host::Dataset& data, const ParallelFor& pf) {
   Net& net = TheNet();
   TrainWorkspace& ws = TheWorkspace();
   double loss_sum = 0.0;

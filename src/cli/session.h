@@ -11,6 +11,7 @@
 
 #include "descent/descent.h"
 #include "src/cli/optimizers.h"
+#include "src/cli/schedules.h"
 #include "src/host/dataset.h"
 #include "src/host/safetensors.h"
 
@@ -35,6 +36,8 @@ struct Checkpoint {
   size_t next_batch = 0;       // ...and the next batch in it; == batches when the epoch is done
   double epoch_loss_sum = 0;   // the batch losses of that epoch so far
   StepClock clock;
+  std::string schedule;        // "<name> <parameters>" ("constant" when none)
+  std::string clip;            // "max_norm=X clip_value=Y"
   std::string data;            // "<samples>:<fingerprint>" of the training data
   host::Safetensors file;      // weights and optimizer slots
 };
@@ -49,33 +52,70 @@ struct TrainConfig {
   std::string checkpoint;        // written every checkpoint_every steps (0: never) and at the end
   size_t checkpoint_every = 0;
   const Checkpoint* resume = nullptr;  // continue from here (weights and state included)
+  ScheduleConfig schedule;       // sets the rate (and OneCycleLR's momentum) before every step
+  GradClip clip;
+  // Evaluation on `test` every eval_every steps (or epochs), and early stopping:
+  // stop after `early_stop` evaluations without a test loss below best - min_delta,
+  // and end with the best weights.
+  const host::Dataset* test = nullptr;
+  size_t eval_every = 0;
+  bool eval_every_epochs = false;
+  size_t early_stop = 0;
+  double min_delta = 0.0;
 };
 
 struct StepRecord {
   size_t step, epoch, batch;  // 1-based
   float loss;
+  double lr;                  // the rate this step used
+};
+
+struct EvalRecord {
+  size_t step;  // after this many steps
+  double test_loss, test_accuracy;
 };
 
 struct TrainResult {
   Status status = Status::kOk;       // kNonFinite: stopped at steps.back()
   std::string error;                 // a checkpoint that could not be written or loaded
   std::vector<StepRecord> steps;
+  std::vector<EvalRecord> evals;
+  size_t best_eval = 0;              // with early stopping: the evaluation whose weights the model holds
+  bool stopped_early = false;        // early stopping or the observer ended the run
   double train_loss = 0.0;           // mean batch loss of the last epoch
   double seconds = 0.0;
   size_t samples = 0;
 };
 
-// Called after every step with (record, steps per epoch, samples per second).
-using StepObserver = std::function<void(const StepRecord&, size_t, double)>;
+// Called after every step with (record, steps per epoch, samples per second); false stops the run.
+using StepObserver = std::function<bool(const StepRecord&, size_t, double)>;
 
 // Trains TheNet() from its current weights; batch order from (seed, epoch).
 TrainResult Train(const TrainConfig& config, const host::Dataset& data, const StepObserver& observe);
+
+// Smith's learning-rate range test, as fastai's lr_find: the rate grows
+// exponentially from start_lr to end_lr over `steps` steps (passes over the data
+// repeat if needed) from the current weights, which are restored afterwards.
+struct LrFindPoint {
+  double lr;
+  float loss;
+  double smoothed;  // exponential moving average (beta 0.98), bias-corrected
+};
+struct LrFindResult {
+  std::vector<LrFindPoint> points;  // up to where the smoothed loss exceeded 4x its minimum
+  bool diverged = false;
+  double suggestion = 0.0;          // steepest descent of the smoothed loss against log lr
+  size_t suggestion_index = 0;
+};
+LrFindResult FindLr(const TrainConfig& config, const host::Dataset& data, double start_lr, double end_lr,
+                    size_t steps);
 
 struct EvalResult {
   double loss = 0.0;      // mean NLL
   double accuracy = 0.0;  // fraction correct
 };
 EvalResult Evaluate(const host::Dataset& data, size_t threads = 1);
+EvalResult Evaluate(const host::Dataset& data, const ParallelFor& pf);
 
 // The weights as the notebook's SimpleNet state_dict: linears.{i}.weight [out, in], linears.{i}.bias.
 host::Error SaveModel(const std::string& path);
@@ -90,6 +130,8 @@ std::string DataFingerprint(const host::Dataset& data);
 // Applies "lr=0.001 beta1=0.9 ..." (Describe's format) to config; false on an unknown name or bad value.
 bool ParseHyperparameters(const std::string& text, OptimizerConfig* config);
 std::string Architecture();  // "784-100-100-10"
+std::string DescribeSchedule(const ScheduleConfig& schedule);  // "cosine T_max=93 eta_min=0"
+std::string DescribeClip(const GradClip& clip);
 
 // Live progress on stderr, only when it is a terminal; at most 10 updates/s.
 class Progress {

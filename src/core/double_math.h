@@ -51,6 +51,15 @@ inline double Exp(double x) {
   return std::ldexp(er, static_cast<int>(k));
 }
 
+// ln x for finite x > 0: Newton's iteration y <- y - 1 + x e^-y from the binary exponent.
+inline double Log(double x) {
+  int e = 0;
+  const double m = std::frexp(x, &e);  // x = m 2^e, m in [0.5, 1): exact, no rounding
+  double y = e * 0x1.62e42fefa39efp-1 + (m - 1.0);
+  for (int i = 0; i < 6; ++i) y = y - 1.0 + x * Exp(-y);
+  return y;
+}
+
 // 0.96^y, the base torch's NAdam momentum schedule fixes.
 inline double Pow096(double y) { return Exp(y * -0x1.4e69ed6d80eb3p-5); }
 

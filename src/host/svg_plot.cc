@@ -81,11 +81,11 @@ std::string RenderSvg(const Chart& chart) {
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (const Series& s : chart.series)
     for (size_t i = 0; i < s.x.size(); ++i) {
-      if (!isfinite(s.y[i]) || (chart.log_y && s.y[i] <= 0)) continue;
+      if (!isfinite(s.y[i]) || (chart.log_y && s.y[i] <= 0) || (chart.log_x && s.x[i] <= 0)) continue;
       x0 = std::min(x0, s.x[i]), x1 = std::max(x1, s.x[i]);
       y0 = std::min(y0, s.y[i]), y1 = std::max(y1, s.y[i]);
     }
-  if (!(x0 < x1)) x0 = 0, x1 = 1;
+  if (!(x0 < x1)) x0 = chart.log_x ? 0.1 : 0, x1 = chart.log_x ? 10 : 1;
   if (!(y0 < y1)) y0 = chart.log_y ? 0.1 : 0, y1 = chart.log_y ? 10 : 1;
   // Breathing room: 4 % of the (log) range on both ends.
   if (chart.log_y) {
@@ -95,7 +95,9 @@ std::string RenderSvg(const Chart& chart) {
     const double pad = (y1 - y0) * 0.04;
     y0 -= pad, y1 += pad;
   }
-  auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * pw; };
+  auto px = [&](double x) {
+    return left + (chart.log_x ? (log10(x) - log10(x0)) / (log10(x1) - log10(x0)) : (x - x0) / (x1 - x0)) * pw;
+  };
   auto py = [&](double y) {
     const double f = chart.log_y ? (log10(y) - log10(y0)) / (log10(y1) - log10(y0)) : (y - y0) / (y1 - y0);
     return top + (1 - f) * ph;
@@ -118,7 +120,7 @@ std::string RenderSvg(const Chart& chart) {
            "\" stroke=\"#e6e6e6\"/>\n";
     svg += "<text x=\"" + Num(left - 8) + "\" y=\"" + Num(y + 4) + "\" text-anchor=\"end\">" + TickLabel(t) + "</text>\n";
   }
-  for (double t : LinearTicks(x0, x1, 8)) {
+  for (double t : chart.log_x ? LogTicks(x0, x1) : LinearTicks(x0, x1, 8)) {
     const double x = px(t);
     svg += "<line x1=\"" + Num(x) + "\" x2=\"" + Num(x) + "\" y1=\"" + Num(top) + "\" y2=\"" + Num(top + ph) +
            "\" stroke=\"#f0f0f0\"/>\n";
@@ -147,13 +149,16 @@ std::string RenderSvg(const Chart& chart) {
          "stroke-width=\"1.8\" stroke-linejoin=\"round\">\n";
   for (size_t k = 0; k < chart.series.size(); ++k) {
     const Series& s = chart.series[k];
-    std::string points;
+    const size_t c = s.color >= 0 ? static_cast<size_t>(s.color) : k;
+    std::string points, dots;
     for (size_t i = 0; i < s.x.size(); ++i) {
-      if (!isfinite(s.y[i]) || (chart.log_y && s.y[i] <= 0)) continue;
+      if (!isfinite(s.y[i]) || (chart.log_y && s.y[i] <= 0) || (chart.log_x && s.x[i] <= 0)) continue;
       points += Num(px(s.x[i])) + "," + Num(py(s.y[i])) + " ";
+      if (s.dots) dots += "<circle cx=\"" + Num(px(s.x[i])) + "\" cy=\"" + Num(py(s.y[i])) + "\" r=\"3.5\"/>";
     }
-    svg += "<polyline stroke=\"" + std::string(kPalette[k % 10]) + "\"" + Dash(k) + " points=\"" + points + "\"><title>" +
-           Escape(s.name) + "</title></polyline>\n";
+    svg += "<polyline stroke=\"" + std::string(kPalette[c % 10]) + "\"" + (s.dots ? " stroke-width=\"1\"" : Dash(k)) +
+           " points=\"" + points + "\"><title>" + Escape(s.name) + "</title></polyline>\n";
+    if (s.dots) svg += "<g fill=\"" + std::string(kPalette[c % 10]) + "\">" + dots + "</g>\n";
   }
   svg += "</g>\n";
 
@@ -162,8 +167,13 @@ std::string RenderSvg(const Chart& chart) {
   svg += "<g font-size=\"13\" fill=\"#222\">\n";
   for (size_t k = 0; k < chart.series.size(); ++k) {
     const double y = top + 12 + 24.0 * k;
-    svg += "<line x1=\"" + Num(lx) + "\" x2=\"" + Num(lx + 24) + "\" y1=\"" + Num(y) + "\" y2=\"" + Num(y) +
-           "\" stroke=\"" + kPalette[k % 10] + "\" stroke-width=\"3\"" + Dash(k) + "/>\n";
+    const Series& s = chart.series[k];
+    const char* color = kPalette[(s.color >= 0 ? static_cast<size_t>(s.color) : k) % 10];
+    if (s.dots)
+      svg += "<circle cx=\"" + Num(lx + 12) + "\" cy=\"" + Num(y) + "\" r=\"4\" fill=\"" + color + "\"/>\n";
+    else
+      svg += "<line x1=\"" + Num(lx) + "\" x2=\"" + Num(lx + 24) + "\" y1=\"" + Num(y) + "\" y2=\"" + Num(y) +
+             "\" stroke=\"" + color + "\" stroke-width=\"3\"" + Dash(k) + "/>\n";
     svg += "<text x=\"" + Num(lx + 32) + "\" y=\"" + Num(y + 4) + "\">" + Escape(chart.series[k].name) +
            (chart.series[k].note.empty() ? "" : " <tspan fill=\"#777\">" + Escape(chart.series[k].note) + "</tspan>") +
            "</text>\n";
