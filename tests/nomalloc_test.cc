@@ -59,15 +59,23 @@ size_t AllocationsWhileTraining(const Rule& hp) {
   // One step before counting: the first call may resolve the kernel dispatch.
   REQUIRE(g_ws.LoadImages(g_pixels, g_labels, nullptr, kRows) == Status::kOk);
   REQUIRE(TrainStep(g_net, g_ws, opt, kRows, &loss) == Status::kOk);
+  // With a schedule and clipping too: both are core code, heap-free.
+  WarmupCosineLR schedule;
+  schedule.warmup_steps = 3, schedule.T_max = 9;
+  GradClip clip;
+  clip.max_norm = 1.0, clip.clip_value = 0.5;
   g_allocations = 0;
   g_counting = true;
+  schedule.Start(hp.lr);
   bool ok = true;
   for (uint64_t epoch = 0; epoch < 4; ++epoch) {
     EpochOrder(g_order, kSamples, 9, epoch, true);
     for (size_t first = 0; first < kSamples; first += kRows) {
       const size_t rows = kSamples - first < kRows ? kSamples - first : kRows;  // 256, 256, 88
       ok = ok && g_ws.LoadImages(g_pixels, g_labels, g_order + first, rows) == Status::kOk;
-      ok = ok && TrainStep(g_net, g_ws, opt, rows, &loss) == Status::kOk;
+      opt.hyperparameters().lr = schedule.lr();
+      ok = ok && TrainStep(g_net, g_ws, opt, rows, &loss, {}, clip) == Status::kOk;
+      schedule.Step();
       double loss_sum = 0;
       size_t correct = 0;
       ok = ok && Evaluate(g_net, g_ws, rows, &loss_sum, &correct) == Status::kOk;
@@ -89,7 +97,7 @@ TEST_CASE("nomalloc: the counter sees allocations") {
   CHECK(g_allocations == 3);
 }
 
-TEST_CASE("nomalloc: training steps with every optimizer allocate nothing") {
+TEST_CASE("nomalloc: training steps with every optimizer, a schedule and clipping allocate nothing") {
   Rng rng(4);
   for (uint8_t& b : g_pixels) b = static_cast<uint8_t>(rng.Next() >> 56);
   for (uint8_t& l : g_labels) l = static_cast<uint8_t>(rng.Below(10));
