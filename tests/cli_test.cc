@@ -445,6 +445,24 @@ TEST_CASE("cli/train: schedules set the rate of every step, and clipping is repr
   for (size_t i = 1; i < rows.size(); ++i) peak = std::max(peak, std::stod(rows[i][4]));
   CHECK(peak == doctest::Approx(0.2).epsilon(1e-3));
   CHECK(std::stod(rows[1][4]) == doctest::Approx(0.2 / 25));
+  // Plateau on the test loss: with patience 0 and factor 0.5, every evaluation that does not
+  // improve halves the rate for the steps after it.
+  r = Descent("train --optimizer sgd --lr 2 --schedule plateau --patience 0 --factor 0.5 --eval-every 4 --loss-csv " +
+              dir + "/p.csv");
+  REQUIRE(r.code == 0);
+  rows = Rows(Read(dir + "/p.csv"));
+  double best = 1e300, lr = 2.0;
+  size_t halvings = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    CAPTURE(i);
+    CHECK(std::stod(rows[i][4]) == doctest::Approx(lr).epsilon(1e-8));
+    if (!rows[i][5].empty()) {
+      const double test_loss = std::stod(rows[i][5]);
+      if (test_loss < best * (1 - 1e-4)) best = test_loss;
+      else lr *= 0.5, ++halvings;
+    }
+  }
+  CHECK(halvings > 0);
   // Clipping: the same bits with 1 and 2 threads, and not the unclipped run.
   const std::string clipped = "train --optimizer sgd --lr 0.5 --epochs 1 --clip-norm 0.5 --clip-value 0.01";
   const Run one = Descent(clipped), two = Descent(clipped + " --threads 2");
