@@ -252,6 +252,18 @@ void BenchUpdates(Report& report, bool quick) {
         report.Row("update", name + "_bandwidth", threads, n, gbs, "GB/s", "triad", gbs / triad_gbs);
       }
     }
+    // Gradient clipping by norm: one thread, a double sum in fixed order (so it is the same
+    // everywhere); here the norm is below max_norm, so this is the reduction alone.
+    const size_t sizes_one[1] = {n};
+    const double clip_s = Median(5, [&] {
+      const double t = Now();
+      for (size_t r = 0; r < reps; ++r) (void)ClipGradNorm(g.data(), sizes_one, 1, 1e30);
+      return (Now() - t) / static_cast<double>(reps);
+    });
+    const double clip_ns = clip_s * 1e9 / static_cast<double>(n);
+    printf("%-22s %10.3f %10.1f %14s %14.2f\n", "clip_grad_norm (sum)", clip_ns, 4.0 * static_cast<double>(n) / clip_s / 1e9,
+           "", 4.0 * static_cast<double>(n) / clip_s / 1e9 / triad_gbs);
+    report.Row("update", "clip_grad_norm", 1, n, clip_ns, "ns/param", "plain_adam", plain_ns / clip_ns);
   }
 }
 

@@ -5,15 +5,19 @@
 
 namespace descent {
 namespace {
-// Sum of squares in a fixed order: four interleaved partial sums (squares of
-// floats are exact in double), then (s0 + s1) + (s2 + s3).
+// Sum of squares in a fixed order: kLanes interleaved partial sums (squares of
+// floats are exact in double), then added pairwise. The lanes are independent,
+// so the compiler may vectorize across them without changing a bit.
+constexpr size_t kLanes = 8;
 double SumOfSquares(const float* x, size_t n) {
-  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  double s[kLanes] = {};
   size_t i = 0;
-  for (; i + 4 <= n; i += 4)
-    for (size_t k = 0; k < 4; ++k) s[k] += static_cast<double>(x[i + k]) * static_cast<double>(x[i + k]);
+  for (; i + kLanes <= n; i += kLanes)
+    for (size_t k = 0; k < kLanes; ++k) s[k] += static_cast<double>(x[i + k]) * static_cast<double>(x[i + k]);
   for (size_t k = 0; i < n; ++i, ++k) s[k] += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  return (s[0] + s[1]) + (s[2] + s[3]);
+  for (size_t width = kLanes / 2; width > 0; width /= 2)
+    for (size_t k = 0; k < width; ++k) s[k] += s[k + width];
+  return s[0];
 }
 }  // namespace
 
