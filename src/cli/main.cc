@@ -124,6 +124,14 @@ std::vector<std::string> DashedHyperparameters() {
   return names;
 }
 
+// Every hyperparameter as a flag: the booleans are switches, the rest take a value.
+void AddHyperparameterFlags(std::vector<std::string>* valued, std::vector<std::string>* switches) {
+  for (const std::string& n : DashedHyperparameters()) {
+    const bool is_bool = n == "nesterov" || n == "centered" || n == "amsgrad";
+    (is_bool ? switches : valued)->push_back(n);
+  }
+}
+
 // Applies hyperparameter flags to the preset; a flag the rule does not have is a usage error.
 void ApplyHyperparameters(const Flags& flags, OptimizerConfig* config) {
   const std::vector<std::string> all = DashedHyperparameters();
@@ -210,7 +218,6 @@ void ApplyControls(const Flags& flags, size_t epochs, size_t batches, TrainConfi
   const int64_t length = static_cast<int64_t>(config->schedule.per_epoch ? epochs : epochs * batches);
   const double lr = std::visit([](const auto& hp) { return hp.lr; }, config->optimizer.rule);
   const std::string name = flags.Text("schedule", "constant");
-  std::vector<std::string> given;
   const std::string error = MakeSchedule(
       name, [&](const std::string& flag) { return flags.Has(flag) ? &flags.Value(flag) : nullptr; }, length, lr,
       &config->schedule);
@@ -295,7 +302,6 @@ host::Series EvalSeries(const TrainResult& result, const std::string& name, int 
   return s;
 }
 
-
 const char* const kDataHelp =
     "  --data PATH      training data: a directory with train-images-idx3-ubyte[.gz] and\n"
     "                   train-labels-idx1-ubyte[.gz], or a Kaggle CSV (label,pixel0,...)\n"
@@ -312,10 +318,7 @@ int Train(int argc, char** argv) {
                                      "loss-csv", "plot", "checkpoint", "checkpoint-every", "resume"};
   for (const std::string& n : ControlFlags()) valued.push_back(n);
   std::vector<std::string> switches = {"no-shuffle"};
-  for (const std::string& n : DashedHyperparameters()) {
-    bool is_bool = n == "nesterov" || n == "centered" || n == "amsgrad";
-    (is_bool ? switches : valued).push_back(n);
-  }
+  AddHyperparameterFlags(&valued, &switches);
   const Flags flags("train", argc, argv, valued, switches);
   if (flags.help()) {
     printf("usage: descent train [--data PATH] [--test PATH] [--optimizer NAME] [--lr X] [hyperparameter flags]\n"
@@ -516,10 +519,7 @@ int LrFind(int argc, char** argv) {
   std::vector<std::string> valued = {"data", "optimizer", "batch", "seed", "threads", "out",
                                      "start-lr", "end-lr", "steps"};
   std::vector<std::string> switches = {"no-shuffle"};
-  for (const std::string& n : DashedHyperparameters()) {
-    bool is_bool = n == "nesterov" || n == "centered" || n == "amsgrad";
-    (is_bool ? switches : valued).push_back(n);
-  }
+  AddHyperparameterFlags(&valued, &switches);
   const Flags flags("lr-find", argc, argv, valued, switches);
   if (flags.help()) {
     printf("usage: descent lr-find [--data PATH] [--optimizer NAME] [hyperparameter flags] [--batch N] [--seed N]\n"
@@ -527,8 +527,9 @@ int LrFind(int argc, char** argv) {
            "Smith's learning-rate range test (fastai's lr_find): from the seeded initial weights, trains\n"
            "with a rate growing exponentially from --start-lr to --end-lr, records the loss smoothed by\n"
            "an exponential moving average (beta 0.98, bias-corrected) and stops when it exceeds 4 times its\n"
-           "minimum. Suggests the rate where the smoothed loss falls fastest against log lr, leaving out\n"
-           "the first tenth of the steps and the last 5 points (fastai's 'steep').\n"
+           "minimum. Suggests the rate where the smoothed loss falls fastest against log lr (fastai's\n"
+           "'steep'), leaving out the first tenth of the steps and searching only up to the minimum of\n"
+           "the smoothed loss.\n"
            "Writes DIR/lr-find.csv (step,lr,loss,smoothed_loss) and DIR/lr-find.svg.\n\n%s"
            "  --optimizer NAME %s (default adam)\n"
            "  --out DIR        output directory (default out)\n"
@@ -605,7 +606,7 @@ int Compare(int argc, char** argv) {
   const host::Dataset train = LoadData(flags.Text("data", DESCENT_DATA_DIR), "train");
   const host::Dataset test = LoadData(DefaultTest(flags), "t10k");
   const size_t batches = (train.count + base.batch - 1) / base.batch;
-  for (OptimizerConfig& config : configs) {  // all flags checked before anything runs
+  for (const OptimizerConfig& config : configs) {  // all flags checked before anything runs
     TrainConfig check = base;
     check.optimizer = config;
     ApplyControls(flags, base.epochs, batches, &check);

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
