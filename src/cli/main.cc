@@ -620,7 +620,8 @@ int Compare(int argc, char** argv) {
                      std::to_string(base.epochs) + " epochs on " + std::to_string(train.count) + " samples, seed " +
                      std::to_string(base.seed) + "; legend: optimizer (lr), test accuracy";
     chart.x_label = "step (one batch each)";
-    chart.y_label = "training loss (NLL, log scale)";
+    chart.y_label = flags.Has("eval-every") ? "loss (NLL, log scale): training, test (dots)"
+                                                               : "training loss (NLL, log scale)";
     for (size_t e = 1; e < base.epochs; ++e) {
       chart.x_markers.push_back(static_cast<double>(e * batches) + 0.5);
       chart.x_marker_labels.push_back("epoch " + std::to_string(e + 1));
@@ -671,12 +672,12 @@ int Compare(int argc, char** argv) {
       printf("%-10s %-8s %-8s %10.4f %10.4f %8.1f%% %8.2f\n", config.name.c_str(), rates, Lr(config).c_str(),
              result.train_loss, eval.loss, 100.0 * eval.accuracy, result.seconds);
     }
-    const int color = static_cast<int>(chart->series.size());
+    // One colour per run, shared by its evaluations.
+    series.color = static_cast<int>(std::count_if(chart->series.begin(), chart->series.end(),
+                                                  [](const host::Series& s) { return !s.dots; }));
+    const int color = series.color;
     chart->series.push_back(std::move(series));
-    if (!result.evals.empty()) {
-      chart->series.push_back(EvalSeries(result, config.name + " test loss", color));
-      chart->series.back().color = color;
-    }
+    if (!result.evals.empty()) chart->series.push_back(EvalSeries(result, config.name + " test loss", color));
   };
   for (const OptimizerConfig& config : configs) {
     run_one(config, "notebook", &notebook_chart);
