@@ -621,7 +621,7 @@ int Compare(int argc, char** argv) {
                      std::to_string(base.seed) + "; legend: optimizer (lr), test accuracy";
     chart.x_label = "step (one batch each)";
     chart.y_label = flags.Has("eval-every") ? "loss (NLL, log scale): training, test (dots)"
-                                                               : "training loss (NLL, log scale)";
+                                            : "training loss (NLL, log scale)";
     for (size_t e = 1; e < base.epochs; ++e) {
       chart.x_markers.push_back(static_cast<double>(e * batches) + 0.5);
       chart.x_marker_labels.push_back("epoch " + std::to_string(e + 1));
