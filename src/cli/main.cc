@@ -629,6 +629,7 @@ int Compare(int argc, char** argv) {
     return chart;
   };
   host::Chart notebook_chart = make_chart(""), tuned_chart = make_chart(" (rates from lr-find)");
+  tuned_chart.subtitle += "; notebook rate in the legend";
   const std::string rates_column = tuned ? "rates," : "";
   std::string losses = "optimizer," + rates_column + LossCsvHeader(base) + "\n";
   std::string summary = "optimizer," + rates_column + (tuned ? "lr," : "") + "train_loss,test_loss,test_accuracy,seconds\n";
@@ -636,7 +637,9 @@ int Compare(int argc, char** argv) {
          "seconds");
   bool any_failed = false;
   // One run from the seeded weights: its row, its curve (and its evaluations) on `chart`.
-  auto run_one = [&](const OptimizerConfig& config, const char* rates, host::Chart* chart) {
+  // legend_note: added to the legend after the rate (the tuned runs name the notebook's rate).
+  auto run_one = [&](const OptimizerConfig& config, const char* rates, host::Chart* chart,
+                     const std::string& legend_note) {
     TrainConfig run = base;
     run.optimizer = config;
     ApplyControls(flags, base.epochs, batches, &run);
@@ -653,7 +656,7 @@ int Compare(int argc, char** argv) {
     const std::string prefix = config.name + "," + (tuned ? std::string(rates) + "," : "");
     losses += LossCsv(result, run, prefix);
     host::Series series;
-    series.name = config.name + " (" + Lr(config) + ")";
+    series.name = config.name + " (" + Lr(config) + legend_note + ")";
     for (const StepRecord& r : result.steps) series.x.push_back(static_cast<double>(r.step)), series.y.push_back(r.loss);
     const std::string row = prefix + (tuned ? Lr(config) + "," : "");
     if (result.status != Status::kOk) {
@@ -680,7 +683,7 @@ int Compare(int argc, char** argv) {
     if (!result.evals.empty()) chart->series.push_back(EvalSeries(result, config.name + " test loss", color));
   };
   for (const OptimizerConfig& config : configs) {
-    run_one(config, "notebook", &notebook_chart);
+    run_one(config, "notebook", &notebook_chart, "");
     if (!tuned) continue;
     TrainConfig find_config = base;
     find_config.optimizer = config;
@@ -689,7 +692,7 @@ int Compare(int argc, char** argv) {
     WriteLrFind(out, "lr-find-" + config.name, config, found);
     OptimizerConfig at_suggestion = config;
     std::visit([&](auto& hp) { hp.lr = found.suggestion; }, at_suggestion.rule);
-    run_one(at_suggestion, "tuned", &tuned_chart);
+    run_one(at_suggestion, "tuned", &tuned_chart, "; notebook " + Lr(config));
   }
   WriteOrDie(out + "/losses.csv", losses);
   WriteOrDie(out + "/summary.csv", summary);

@@ -74,8 +74,12 @@ std::vector<double> LogTicks(double lo, double hi) {
 }  // namespace
 
 std::string RenderSvg(const Chart& chart) {
-  const double width = 980, height = 600;
-  const double left = 78, right = 250, top = 70, bottom = 62;
+  // The legend's column grows with its longest entry (about 7 px per character at 13 px).
+  size_t longest = 0;
+  for (const Series& s : chart.series) longest = std::max(longest, s.name.size() + (s.note.empty() ? 0 : s.note.size() + 1));
+  const double right = std::max(250.0, 60.0 + 7.6 * static_cast<double>(longest));
+  const double width = 730 + right, height = 600;
+  const double left = 78, top = 70, bottom = 62;
   const double pw = width - left - right, ph = height - top - bottom;
 
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
