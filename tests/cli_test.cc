@@ -177,6 +177,22 @@ TEST_CASE("cli: usage errors exit 2 and name the flag") {
       {"train --seed 1 --seed 2", "given twice"},
       {"eval", "--model FILE is required"},
       {"compare --optimizers adam,foo", "unknown optimizer 'foo'"},
+      // Training controls: schedules, clipping, evaluation, early stopping, the range test.
+      {"train --early-stop 3", "--early-stop needs --eval-every"},
+      {"train --eval-every 0", "--eval-every expects"},
+      {"train --eval-every 3weeks", "--eval-every expects"},
+      {"train --schedule bogus", "unknown schedule 'bogus'"},
+      {"train --schedule cosine --step-size 3", "--step-size does not apply to --schedule cosine"},
+      {"train --schedule step", "needs --step-size"},
+      {"train --schedule multistep --milestones 5,x", "--milestones"},
+      {"train --schedule multistep --milestones 9,5", "increasing"},
+      {"train --optimizer adagrad --schedule onecycle", "--cycle-momentum false"},
+      {"train --schedule onecycle --total-steps 10", "shorter than the run"},
+      {"train --schedule plateau --factor 2", "factor must be below 1"},
+      {"train --clip-norm -1", "--clip-norm"},
+      {"train --min-delta 0.1", "--min-delta needs --early-stop"},
+      {"compare --steps 50", "--tuned"},
+      {"lr-find --start-lr 1 --end-lr 0.1", "--start-lr"},
   };
   for (const auto& c : cases) {
     CAPTURE(std::string(c.args));
@@ -184,7 +200,7 @@ TEST_CASE("cli: usage errors exit 2 and name the flag") {
     CHECK(r.code == 2);
     CHECK(Contains(r.err, c.expect));
   }
-  for (const char* command : {"train", "compare", "eval"}) {
+  for (const char* command : {"train", "compare", "lr-find", "eval"}) {
     const Run r = Descent(std::string(command) + " --help");
     CHECK(r.code == 0);
     CHECK(Contains(r.out, std::string("usage: descent ") + command));
@@ -489,33 +505,4 @@ TEST_CASE("cli/checkpoint: a scheduled, clipped run resumed from epoch 1 equals 
   CHECK(other.code == 2);
   CHECK(Contains(other.err, "schedule differs"));
   system(("rm -rf " + dir).c_str());
-}
-
-TEST_CASE("cli: training controls refuse bad combinations with exit 2") {
-  const struct {
-    const char* args;
-    const char* expect;
-  } cases[] = {
-      {"train --early-stop 3", "--early-stop needs --eval-every"},
-      {"train --eval-every 0", "--eval-every expects"},
-      {"train --eval-every 3weeks", "--eval-every expects"},
-      {"train --schedule bogus", "unknown schedule 'bogus'"},
-      {"train --schedule cosine --step-size 3", "--step-size does not apply to --schedule cosine"},
-      {"train --schedule step", "needs --step-size"},
-      {"train --schedule multistep --milestones 5,x", "--milestones"},
-      {"train --schedule multistep --milestones 9,5", "increasing"},
-      {"train --optimizer adagrad --schedule onecycle", "--cycle-momentum false"},
-      {"train --schedule onecycle --total-steps 10", "shorter than the run"},
-      {"train --schedule plateau --factor 2", "factor must be below 1"},
-      {"train --clip-norm -1", "--clip-norm"},
-      {"train --min-delta 0.1", "--min-delta needs --early-stop"},
-      {"compare --steps 50", "--tuned"},
-      {"lr-find --start-lr 1 --end-lr 0.1", "--start-lr"},
-  };
-  for (const auto& c : cases) {
-    CAPTURE(c.args);
-    const Run r = Descent(c.args);
-    CHECK(r.code == 2);
-    CHECK(Contains(r.err, c.expect));
-  }
 }

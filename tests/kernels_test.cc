@@ -12,40 +12,18 @@
 #include "src/host/thread_pool.h"
 #include "src/kernels/scalar_math.h"
 #include "tests/doctest_config.h"
+#include "tests/isa_util.h"
 
 namespace descent {
 namespace {
 
 using kernels::Kernels;
 
-std::vector<const char*> Isas() {
-  const char* names[32];
-  const size_t n = SupportedIsas(names, 32);
-  return std::vector<const char*>(names, names + std::min<size_t>(n, 32));
-}
-
-// Runs f(kernels) with every supported ISA pinned, restoring the default after.
-template <class F>
-void ForEachIsa(const F& f) {
-  const std::string initial = ActiveIsa();
-  for (const char* isa : Isas()) {
-    CAPTURE(std::string(isa));
-    REQUIRE(SelectIsa(isa) == Status::kOk);
-    CHECK(std::string(ActiveIsa()) == isa);
-    f(kernels::ActiveKernels());
-  }
-  REQUIRE(SelectIsa(initial.c_str()) == Status::kOk);
-}
-
 std::vector<float> Random(size_t n, uint64_t seed, float scale = 1.0f) {
   Rng rng(seed);
   std::vector<float> v(n);
   for (float& x : v) x = scale * (2.0f * rng.Uniform01() - 1.0f);
   return v;
-}
-
-bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 TEST_CASE("kernels: the backend reports its instruction sets") {
@@ -222,10 +200,7 @@ TEST_CASE("kernels: whole training runs give the same bits on every ISA") {
     curve.insert(curve.end(), net.params(), net.params() + Net::kNumParams);
     return curve;
   };
-  const std::string initial = ActiveIsa();
-  REQUIRE(SelectIsa("scalar") == Status::kOk);
-  const std::vector<float> expected = train();
-  REQUIRE(SelectIsa(initial.c_str()) == Status::kOk);
+  const std::vector<float> expected = OnScalarIsa(train);
   ForEachIsa([&](const Kernels&) { CHECK(SameBits(train(), expected)); });
 }
 

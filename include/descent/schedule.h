@@ -16,67 +16,64 @@
 
 namespace descent {
 
-// Multiplies the rate by gamma every step_size steps.
-struct StepLR {
-  int64_t step_size = 1;  // torch requires it
-  double gamma = 0.1;
-
-  void Start(double base_lr);
-  void Step();
+namespace internal {
+// What the step-driven schedules keep: the current rate and torch's
+// last_epoch (Step() calls since Start(), which is torch's initial step).
+class ScheduleState {
+ public:
   double lr() const { return lr_; }
   int64_t last_epoch() const { return last_epoch_; }
-  const char* InvalidReason() const;
 
- private:
+ protected:
+  void Begin(double lr) { lr_ = lr, last_epoch_ = 0; }
   double lr_ = 0.0;
   int64_t last_epoch_ = 0;
 };
+}  // namespace internal
+
+// Multiplies the rate by gamma every step_size steps.
+struct StepLR : internal::ScheduleState {
+  int64_t step_size = 1;  // torch requires it
+  double gamma = 0.1;
+
+  void Start(double base_lr) { Begin(base_lr); }
+  void Step();
+  const char* InvalidReason() const;
+};
 
 // Multiplies the rate by gamma at each milestone (a milestone listed twice counts twice).
-struct MultiStepLR {
+struct MultiStepLR : internal::ScheduleState {
   static constexpr size_t kMaxMilestones = 16;
   int64_t milestones[kMaxMilestones] = {};
   size_t num_milestones = 0;
   double gamma = 0.1;
 
-  void Start(double base_lr);
+  void Start(double base_lr) { Begin(base_lr); }
   void Step();
-  double lr() const { return lr_; }
   const char* InvalidReason() const;
-
- private:
-  double lr_ = 0.0;
-  int64_t last_epoch_ = 0;
 };
 
 // Multiplies the rate by gamma every step.
-struct ExponentialLR {
+struct ExponentialLR : internal::ScheduleState {
   double gamma = 0.99;  // torch requires it
 
-  void Start(double base_lr);
+  void Start(double base_lr) { Begin(base_lr); }
   void Step();
-  double lr() const { return lr_; }
   const char* InvalidReason() const;
-
- private:
-  double lr_ = 0.0;
-  int64_t last_epoch_ = 0;
 };
 
 // Half a cosine from the base rate down to eta_min over T_max steps (and back up after).
-struct CosineAnnealingLR {
+struct CosineAnnealingLR : internal::ScheduleState {
   int64_t T_max = 1;  // torch requires it
   double eta_min = 0.0;
 
-  void Start(double base_lr);
+  void Start(double base_lr) { Begin(base_lr), base_lr_ = base_lr; }
   void Step();
   void Restart();  // torch's step(0), as SequentialLR calls it at a milestone
-  double lr() const { return lr_; }
   const char* InvalidReason() const;
 
  private:
-  double lr_ = 0.0, base_lr_ = 0.0;
-  int64_t last_epoch_ = 0;
+  double base_lr_ = 0.0;
 };
 
 // Linear warm-up from start_factor * base rate to the base rate over
@@ -103,7 +100,7 @@ struct WarmupCosineLR {
 // Smith's one-cycle policy: the rate rises from max_lr / div_factor to max_lr
 // over pct_start of total_steps, then falls to max_lr / div_factor /
 // final_div_factor; momentum (SGD's momentum or Adam's beta1) moves the other way.
-struct OneCycleLR {
+struct OneCycleLR : internal::ScheduleState {
   double max_lr = 0.0;      // torch requires it
   int64_t total_steps = 0;  // torch requires it (or epochs * steps_per_epoch)
   double pct_start = 0.3;
@@ -117,15 +114,18 @@ struct OneCycleLR {
 
   void Start(double base_lr);  // base_lr is not used: the cycle starts at max_lr / div_factor
   void Step();
-  double lr() const { return lr_; }
   double momentum() const { return momentum_; }  // meaningful when cycle_momentum
   const char* InvalidReason() const;
 
  private:
   void Compute();
-  double lr_ = 0.0, momentum_ = 0.0;
-  int64_t last_epoch_ = 0;
+  double momentum_ = 0.0;
 };
+
+// Where torch's OneCycleLR puts its momentum: SGD's and RMSprop's momentum,
+// the Adam family's beta1 (a rule with neither is left alone; torch refuses it).
+template <class Rule>
+void SetCycledMomentum(Rule& hp, double momentum);
 
 // Divides the rate by 1/factor when a metric stops improving for `patience`
 // evaluations (torch's ReduceLROnPlateau, mode 'min' or 'max').
@@ -155,6 +155,18 @@ struct ReduceLROnPlateau {
   double lr_ = 0.0, best_ = 0.0;
   int64_t num_bad_epochs_ = 0, cooldown_counter_ = 0;
 };
+
+namespace internal {
+template <class Rule>
+auto SetMomentum(Rule& hp, double m, int) -> decltype(hp.momentum = m, void()) { hp.momentum = m; }
+template <class Rule>
+auto SetMomentum(Rule& hp, double m, long) -> decltype(hp.beta1 = m, void()) { hp.beta1 = m; }
+template <class Rule>
+void SetMomentum(Rule&, double, ...) {}
+}  // namespace internal
+
+template <class Rule>
+void SetCycledMomentum(Rule& hp, double momentum) { internal::SetMomentum(hp, momentum, 0); }
 
 }  // namespace descent
 

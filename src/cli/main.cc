@@ -383,7 +383,7 @@ int Train(int argc, char** argv) {
                 resuming ? &resume : nullptr);
   config.test = &test;
   if (resuming) {
-    if (DescribeSchedule(config.schedule) != resume.schedule)
+    if (Describe(config.schedule) != resume.schedule)
       flags.Usage("the schedule differs from the checkpoint's (" + resume.schedule + ")");
     if (DescribeClip(config.clip) != resume.clip) flags.Usage("clipping differs from the checkpoint's (" + resume.clip + ")");
     if (IsPlateau(config.schedule) || config.early_stop)
@@ -410,7 +410,7 @@ int Train(int argc, char** argv) {
   if (flags.Has("plot")) {
     host::Chart chart;
     chart.title = optimizer + " on " + Architecture();
-    chart.subtitle = Describe(config.optimizer) + (config.schedule.name == "constant" ? "" : "; " + DescribeSchedule(config.schedule));
+    chart.subtitle = Describe(config.optimizer) + (config.schedule.name == "constant" ? "" : "; " + Describe(config.schedule));
     chart.x_label = "step (one batch each)";
     chart.y_label = "loss (NLL, log scale)";
     host::Series loss;

@@ -205,9 +205,8 @@ std::string Describe(const ScheduleConfig& c) {
              " min_lr=" + Text(s.min_lr) + " eps=" + Text(s.eps);
     }
   } describe;
-  std::string text = std::visit(describe, c.rule);
-  if (c.per_epoch) text += " unit=epoch";
-  return text;
+  const std::string parameters = std::visit(describe, c.rule);
+  return c.name + (parameters.empty() ? "" : " " + parameters) + (c.per_epoch ? " unit=epoch" : "");
 }
 
 bool ParseSchedule(const std::string& text, ScheduleConfig* out) {

@@ -35,9 +35,9 @@ const std::vector<std::string>& ScheduleFlagNames();
 // string or what is wrong, naming the flag.
 std::string MakeSchedule(const std::string& name, const std::function<const std::string*(const std::string&)>& get,
                          int64_t total_steps, double lr, ScheduleConfig* out);
-// "T_max=93 eta_min=0" for messages and file metadata.
+// "cosine T_max=93 eta_min=0" (torch names) for messages and file metadata.
 std::string Describe(const ScheduleConfig& config);
-// Reads back "<name> <Describe's text>" (as a checkpoint records it); false if it does not parse.
+// Reads Describe's text back (as a checkpoint records it); false if it does not parse.
 bool ParseSchedule(const std::string& text, ScheduleConfig* out);
 // Whether OneCycleLR moves momentum (the optimizer must have momentum or beta1).
 bool CyclesMomentum(const ScheduleConfig& config);

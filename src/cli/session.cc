@@ -114,7 +114,7 @@ host::Error WriteCheckpoint(const std::string& path, const TrainConfig& config, 
       {"next_batch", std::to_string(at.next_batch)},
       {"epoch_loss_sum", Hex(Bits(at.epoch_loss_sum), 16)},
       {"mu_product", Hex(Bits(opt.clock().mu_product), 8)},
-      {"schedule", DescribeSchedule(config.schedule)},
+      {"schedule", Describe(config.schedule)},
       {"clip", DescribeClip(config.clip)},
       {"data", at.data},
       {"tensor_crc32", Hex(crc, 8)},
@@ -142,17 +142,6 @@ std::string DataFingerprint(const host::Dataset& data) {
                      (host::Fnv1a64(data.labels.data(), data.labels.size()) * 0x9E3779B97F4A7C15ull);
   return std::to_string(data.count) + ":" + Hex(h, 16);
 }
-
-namespace {
-// OneCycleLR's momentum goes where torch puts it: SGD's and RMSprop's
-// momentum, the Adam family's beta1.
-template <class Rule>
-auto SetMomentum(Rule& hp, double m, int) -> decltype(hp.momentum = m, void()) { hp.momentum = m; }
-template <class Rule>
-auto SetMomentum(Rule& hp, double m, long) -> decltype(hp.beta1 = m, void()) { hp.beta1 = m; }
-template <class Rule>
-void SetMomentum(Rule&, double, ...) {}
-}  // namespace
 
 TrainResult Train(const TrainConfig& config, const host::Dataset& data, const StepObserver& observe) {
   TrainResult result;
@@ -215,7 +204,7 @@ TrainResult Train(const TrainConfig& config, const host::Dataset& data, const St
         float loss = 0.0f;
         auto& rule = opt.hyperparameters();
         rule.lr = schedule.lr();
-        if (CyclesMomentum(config.schedule)) SetMomentum(rule, schedule.momentum(), 0);
+        if (CyclesMomentum(config.schedule)) SetCycledMomentum(rule, schedule.momentum());
         result.status = ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows, pf);
         if (result.status == Status::kOk) result.status = TrainStep(net, ws, opt, rows, &loss, pf, config.clip);
         const StepRecord record{opt.clock().step + (result.status == Status::kOk ? 0 : 1), at.epoch + 1,
@@ -315,11 +304,6 @@ LrFindResult FindLr(const TrainConfig& config, const host::Dataset& data, double
   }
   if (n) result.suggestion = result.points[result.suggestion_index].lr / (steep ? 1.0 : 10.0);
   return result;
-}
-
-std::string DescribeSchedule(const ScheduleConfig& schedule) {
-  const std::string parameters = Describe(schedule);
-  return parameters.empty() ? schedule.name : schedule.name + " " + parameters;
 }
 
 std::string DescribeClip(const GradClip& clip) {

@@ -130,7 +130,6 @@ std::string DataFingerprint(const host::Dataset& data);
 // Applies "lr=0.001 beta1=0.9 ..." (Describe's format) to config; false on an unknown name or bad value.
 bool ParseHyperparameters(const std::string& text, OptimizerConfig* config);
 std::string Architecture();  // "784-100-100-10"
-std::string DescribeSchedule(const ScheduleConfig& schedule);  // "cosine T_max=93 eta_min=0"
 std::string DescribeClip(const GradClip& clip);
 
 // Live progress on stderr, only when it is a terminal; at most 10 updates/s.

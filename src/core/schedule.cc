@@ -10,16 +10,12 @@ constexpr double kPi = 3.141592653589793;  // math.pi
 int64_t PyMod(int64_t a, int64_t m) { return ((a % m) + m) % m; }
 }  // namespace
 
-// last_epoch counts Step() calls; Start() is torch's initial step (last_epoch 0).
-
-void StepLR::Start(double base_lr) { lr_ = base_lr, last_epoch_ = 0; }
 void StepLR::Step() {
   ++last_epoch_;
   if (last_epoch_ % step_size == 0) lr_ = lr_ * gamma;
 }
 const char* StepLR::InvalidReason() const { return step_size < 1 ? "step_size must be at least 1" : nullptr; }
 
-void MultiStepLR::Start(double base_lr) { lr_ = base_lr, last_epoch_ = 0; }
 void MultiStepLR::Step() {
   ++last_epoch_;
   uint64_t count = 0;  // torch's Counter of milestones
@@ -35,14 +31,12 @@ const char* MultiStepLR::InvalidReason() const {
   return nullptr;
 }
 
-void ExponentialLR::Start(double base_lr) { lr_ = base_lr, last_epoch_ = 0; }
 void ExponentialLR::Step() {
   ++last_epoch_;
   lr_ = lr_ * gamma;
 }
 const char* ExponentialLR::InvalidReason() const { return gamma > 0.0 ? nullptr : "gamma must be positive"; }
 
-void CosineAnnealingLR::Start(double base_lr) { lr_ = base_lr_ = base_lr, last_epoch_ = 0; }
 void CosineAnnealingLR::Step() {
   const int64_t e = ++last_epoch_;
   const double t = static_cast<double>(T_max);
@@ -87,7 +81,7 @@ const char* WarmupCosineLR::InvalidReason() const {
 }
 
 void OneCycleLR::Start(double) {
-  last_epoch_ = 0;
+  Begin(0.0);
   Compute();
 }
 void OneCycleLR::Step() {
