@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,11 @@ TEST_CASE("kernels: every optimizer update matches the reference on every ISA") 
     p.insert(p.end(), c.begin(), c.end());
     return p;
   };
+  // One update of the n elements with the table's kernel for Rule.
+  auto update_with = [&](auto rule, const Kernels& k, const auto& scalars, float* p, std::initializer_list<float*> slots) {
+    std::vector<float*> s(slots);
+    k.update<decltype(rule)>()(scalars, p, g.data(), s.data(), n);
+  };
   auto check_all = [&](const char* what, const auto& update) {
     CAPTURE(std::string(what));
     const std::vector<float> expected = state_after(kernels::ScalarKernels(), update);
@@ -151,26 +157,26 @@ TEST_CASE("kernels: every optimizer update matches the reference on every ISA") 
   };
   for (int variant = 0; variant < 4; ++variant) {
     const bool x = variant & 1, y = variant & 2;
-    kernels::SgdArgs sgd{-0.1f, 0.9f, 0.7f, 0.01f, x, true, y, variant == 0};
-    check_all("sgd", [&](const Kernels& k, float* p, float* a, float*, float*) { k.sgd(sgd, p, g.data(), a, n); });
-    kernels::AdagradArgs adagrad{-0.1f, 1e-10f, 0.02f, x};
-    check_all("adagrad", [&](const Kernels& k, float* p, float*, float* b, float*) { k.adagrad(adagrad, p, g.data(), b, n); });
-    kernels::AdadeltaArgs adadelta{-1.0f, 0.9f, 0.1f, 1e-6f, 0.03f, x};
-    check_all("adadelta", [&](const Kernels& k, float* p, float*, float* b, float* c) { k.adadelta(adadelta, p, g.data(), b, c, n); });
-    kernels::RmsPropArgs rms{-0.01f, 0.9f, 0.1f, 1e-8f, 0.5f, 0.01f, x, y, variant >= 1};
+    Sgd::Scalars sgd{-0.1f, 0.9f, 0.7f, 0.01f, x, true, y, variant == 0};
+    check_all("sgd", [&](const Kernels& k, float* p, float* a, float*, float*) { update_with(Sgd{}, k, sgd, p, {a}); });
+    Adagrad::Scalars adagrad{-0.1f, 1e-10f, 0.02f, x};
+    check_all("adagrad", [&](const Kernels& k, float* p, float*, float* b, float*) { update_with(Adagrad{}, k, adagrad, p, {b}); });
+    Adadelta::Scalars adadelta{-1.0f, 0.9f, 0.1f, 1e-6f, 0.03f, x};
+    check_all("adadelta", [&](const Kernels& k, float* p, float*, float* b, float* c) { update_with(Adadelta{}, k, adadelta, p, {b, c}); });
+    RmsProp::Scalars rms{-0.01f, 0.9f, 0.1f, 1e-8f, 0.5f, 0.01f, x, y, variant >= 1};
     check_all("rmsprop", [&](const Kernels& k, float* p, float* a, float* b, float* c) {
       // centered needs sq >= ga^2: use the positive state for sq, a small ga.
       for (size_t i = 0; i < n; ++i) a[i] *= 0.01f;
-      k.rmsprop(rms, p, g.data(), b, c, a, n);
+      update_with(RmsProp{}, k, rms, p, {b, c, a});
     });
-    kernels::AdamArgs adam{0.9f, 0.1f, 0.999f, 0.001f, -0.01f, 0.3f, 1e-8f, 0.01f, 0.999f, !x && y, x, y};
-    check_all("adam", [&](const Kernels& k, float* p, float* a, float* b, float* c) { k.adam(adam, p, g.data(), a, b, c, n); });
-    kernels::AdamaxArgs adamax{0.9f, 0.1f, 0.999f, 1e-8f, -0.02f, 0.01f, x};
-    check_all("adamax", [&](const Kernels& k, float* p, float* a, float* b, float*) { k.adamax(adamax, p, g.data(), a, b, n); });
-    kernels::NAdamArgs nadam{0.9f, 0.1f, 0.999f, 0.001f, 0.01f, 1e-8f, -0.01f, -0.02f, 0.01f, x};
-    check_all("nadam", [&](const Kernels& k, float* p, float* a, float* b, float*) { k.nadam(nadam, p, g.data(), a, b, n); });
-    kernels::RAdamArgs radam{0.9f, 0.1f, 0.999f, 0.001f, 0.5f, 0.01f, 1e-8f, 0.2f, 0.8f, 0.01f, x, y};
-    check_all("radam", [&](const Kernels& k, float* p, float* a, float* b, float*) { k.radam(radam, p, g.data(), a, b, n); });
+    Adam::Scalars adam{0.9f, 0.1f, 0.999f, 0.001f, -0.01f, 0.3f, 1e-8f, 0.01f, 0.999f, !x && y, x, y};
+    check_all("adam", [&](const Kernels& k, float* p, float* a, float* b, float* c) { update_with(Adam{}, k, adam, p, {a, b, c}); });
+    Adamax::Scalars adamax{0.9f, 0.1f, 0.999f, 1e-8f, -0.02f, 0.01f, x};
+    check_all("adamax", [&](const Kernels& k, float* p, float* a, float* b, float*) { update_with(Adamax{}, k, adamax, p, {a, b}); });
+    NAdam::Scalars nadam{0.9f, 0.1f, 0.999f, 0.001f, 0.01f, 1e-8f, -0.01f, -0.02f, 0.01f, x};
+    check_all("nadam", [&](const Kernels& k, float* p, float* a, float* b, float*) { update_with(NAdam{}, k, nadam, p, {a, b}); });
+    RAdam::Scalars radam{0.9f, 0.1f, 0.999f, 0.001f, 0.5f, 0.01f, 1e-8f, 0.2f, 0.8f, 0.01f, x, y};
+    check_all("radam", [&](const Kernels& k, float* p, float* a, float* b, float*) { update_with(RAdam{}, k, radam, p, {a, b}); });
   }
 }
 

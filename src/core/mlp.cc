@@ -64,7 +64,7 @@ Status LossAndLogitGradient(const Layout& l, const WorkRef& work, size_t rows, c
 }  // namespace
 
 // Non-finite parameters make a model unusable, and would let the zero-skipping
-// products (kernels/live_terms.h) differ from dense ones: Forward refuses them.
+// products (kernels/generic/live_terms-inl.h) differ from dense ones: Forward refuses them.
 bool ParamsFinite(const float* p, size_t n) {
   uint32_t bad = 0;
   for (size_t i = 0; i < n; ++i) {

@@ -1,8 +1,11 @@
-// The xsimd backend: one kernel table per instruction set compiled in, the
-// best one the CPU runs chosen at first use, or the one DESCENT_ISA names.
+// The xsimd backend: one kernel table per instruction set compiled in
+// (xsimd_isa.cc), all built once, thread-safely, on first use; the best one the
+// CPU runs is chosen then, or the one DESCENT_ISA names.
 #include <stdlib.h>
 #include <string.h>
 
+#include <atomic>
+#include <mutex>
 #include <xsimd/config/xsimd_cpuid.hpp>
 
 #include "descent/backend.h"
@@ -10,7 +13,7 @@
 
 namespace descent {
 namespace xsimd_kernels {
-// Each defined in xsimd_<isa>.cc, built only where the compiler targets it.
+// Each defined by xsimd_isa.cc, built only where the compiler targets it.
 kernels::Kernels Avx512Table();
 kernels::Kernels Avx2Table();
 kernels::Kernels Sse4Table();
@@ -41,23 +44,32 @@ const Isa kIsas[] = {
 };
 constexpr size_t kNumIsas = sizeof(kIsas) / sizeof(kIsas[0]);
 
+std::once_flag g_once;
 kernels::Kernels g_tables[kNumIsas];
-const kernels::Kernels* g_active = nullptr;
-const char* g_isa = nullptr;
+bool g_runs[kNumIsas];
+std::atomic<size_t> g_active{kNumIsas - 1};
 
-Status Select(size_t i) {
-  if (!kIsas[i].supported()) return Status::kUnsupported;
-  if (!g_tables[i].backend) g_tables[i] = kIsas[i].table();
-  g_active = &g_tables[i];
-  g_isa = kIsas[i].name;
-  return Status::kOk;
+size_t Find(const char* name) {
+  for (size_t i = 0; i < kNumIsas; ++i)
+    if (strcmp(name, kIsas[i].name) == 0) return i;
+  return kNumIsas;
 }
 
 void Initialize() {
-  if (g_active) return;
-  for (size_t i = 0; i < kNumIsas; ++i)
-    if (Select(i) == Status::kOk) break;
-  if (const char* pinned = getenv("DESCENT_ISA")) (void)SelectIsa(pinned);
+  std::call_once(g_once, [] {
+    size_t best = kNumIsas;
+    for (size_t i = 0; i < kNumIsas; ++i) {
+      g_runs[i] = kIsas[i].supported();
+      if (!g_runs[i]) continue;
+      g_tables[i] = kIsas[i].table();
+      if (best == kNumIsas) best = i;
+    }
+    if (const char* pinned = getenv("DESCENT_ISA")) {
+      const size_t i = Find(pinned);
+      if (i < kNumIsas && g_runs[i]) best = i;
+    }
+    g_active.store(best, std::memory_order_release);
+  });
 }
 
 }  // namespace
@@ -71,10 +83,11 @@ size_t CompiledIsas(const char** names, size_t capacity) {
 }
 
 size_t SupportedIsas(const char** names, size_t capacity) {
+  xsimd_kernels::Initialize();
   size_t n = 0;
-  for (const auto& isa : xsimd_kernels::kIsas) {
-    if (!isa.supported()) continue;
-    if (n < capacity) names[n] = isa.name;
+  for (size_t i = 0; i < xsimd_kernels::kNumIsas; ++i) {
+    if (!xsimd_kernels::g_runs[i]) continue;
+    if (n < capacity) names[n] = xsimd_kernels::kIsas[i].name;
     ++n;
   }
   return n;
@@ -82,20 +95,21 @@ size_t SupportedIsas(const char** names, size_t capacity) {
 
 const char* ActiveIsa() {
   xsimd_kernels::Initialize();
-  return xsimd_kernels::g_isa;
+  return xsimd_kernels::kIsas[xsimd_kernels::g_active.load(std::memory_order_acquire)].name;
 }
 
 Status SelectIsa(const char* name) {
   xsimd_kernels::Initialize();
-  for (size_t i = 0; i < xsimd_kernels::kNumIsas; ++i)
-    if (strcmp(name, xsimd_kernels::kIsas[i].name) == 0) return xsimd_kernels::Select(i);
-  return Status::kUnsupported;
+  const size_t i = xsimd_kernels::Find(name);
+  if (i >= xsimd_kernels::kNumIsas || !xsimd_kernels::g_runs[i]) return Status::kUnsupported;
+  xsimd_kernels::g_active.store(i, std::memory_order_release);
+  return Status::kOk;
 }
 
 namespace kernels {
 const Kernels& ActiveKernels() {
   xsimd_kernels::Initialize();
-  return *xsimd_kernels::g_active;
+  return xsimd_kernels::g_tables[xsimd_kernels::g_active.load(std::memory_order_acquire)];
 }
 }  // namespace kernels
 

@@ -3,15 +3,8 @@
 // as long as b is finite: acc starts at +0 and is never -0, so acc + (+-0) == acc.
 // Parameters are checked finite after every step (src/core/mlp.cc), so skipping
 // gives exactly the bits of the dense loop, on every backend.
-#ifndef DESCENT_SRC_KERNELS_LIVE_TERMS_H_
-#define DESCENT_SRC_KERNELS_LIVE_TERMS_H_
-
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-
-namespace descent {
-namespace kernels {
+//
+// Part of the generic layer (generic/kernels-inl.h): every instruction set gets its own copy.
 
 // The reduction indices k < K at which any of `rows` rows of
 // A(m, k) = a[m*a_m + k*a_k] is non-zero, in increasing order. Branch-free;
@@ -62,7 +55,3 @@ inline size_t LiveTerms(const float* a, size_t a_m, size_t a_k, size_t rows, siz
 // Longer sums are not skipped (the list lives on the stack).
 inline constexpr size_t kMaxLiveTerms = 4096;
 
-}  // namespace kernels
-}  // namespace descent
-
-#endif  // DESCENT_SRC_KERNELS_LIVE_TERMS_H_

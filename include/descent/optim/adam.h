@@ -1,0 +1,105 @@
+// Adam and AdamW, and what the whole Adam family (Adamax, NAdam, RAdam) shares:
+// the hyperparameters lr, beta1, beta2, eps, weight_decay and their checks.
+#ifndef DESCENT_OPTIM_ADAM_H_
+#define DESCENT_OPTIM_ADAM_H_
+
+#include <cmath>
+
+#include "descent/optim/rule.h"
+
+namespace descent {
+namespace internal {
+
+template <class Self, class F>
+void ReflectAdamFamily(Self& h, F&& f) {
+  f("lr", h.lr), f("beta1", h.beta1), f("beta2", h.beta2), f("eps", h.eps), f("weight_decay", h.weight_decay);
+}
+
+template <class Rule>
+const char* InvalidAdamFamily(const Rule& hp) {
+  if (Negative(hp.lr)) return "invalid learning rate lr (must be >= 0)";
+  if (Negative(hp.eps)) return "invalid epsilon value eps (must be >= 0)";
+  if (BadBeta(hp.beta1)) return "invalid beta parameter at index 0, beta1 (must be in [0, 1))";
+  if (BadBeta(hp.beta2)) return "invalid beta parameter at index 1, beta2 (must be in [0, 1))";
+  if (Negative(hp.weight_decay)) return "invalid weight_decay value (must be >= 0)";
+  return nullptr;
+}
+
+// The per-step scalars of Adam and AdamW (decoupled: p *= decay first, g not decayed).
+struct AdamScalars {
+  float beta1, one_minus_beta1, beta2, one_minus_beta2;
+  float neg_step_size, bc2_sqrt, eps, weight_decay, decay;
+  bool has_weight_decay, decoupled, amsgrad;
+};
+// Adam's moments in the reference loops, m = b1 m + (1-b1) g and v = b2 v + (1-b2) g^2,
+// fused as torch does (Adam, NAdam, RAdam).
+template <class Scalars>
+inline void ReferenceMoments(const Scalars& a, float d, float* m, float* v) {
+  *m = std::fma(d, a.one_minus_beta1, *m * a.beta1);
+  *v = std::fma(a.one_minus_beta2 * d, d, *v * a.beta2);
+}
+
+// One Adam/AdamW step's scalars; the reference update both share.
+template <class Rule>
+AdamScalars PrepareAdam(const Rule& hp, bool decoupled, const StepClock& clock);
+void ReferenceAdam(const AdamScalars& a, float* p, const float* g, float* const* slots, size_t n);
+
+}  // namespace internal
+
+// Kingma, Ba 2015; AMSGrad: Reddi et al. 2018.
+// https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
+//   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;  [vmax = max(vmax, v)]
+//   p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps),  bc = 1 - beta^t
+struct Adam {
+  static constexpr const char* kName = "adam";
+  static constexpr size_t kSlots = 3;
+  static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  bool amsgrad = false;
+
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    internal::ReflectAdamFamily(h, f), f("amsgrad", h.amsgrad);
+  }
+  const char* InvalidReason() const { return internal::InvalidAdamFamily(*this); }
+
+  using Scalars = internal::AdamScalars;
+  Scalars Prepare(StepClock& clock, float* const*, size_t) const { return internal::PrepareAdam(*this, false, clock); }
+  static void Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
+    internal::ReferenceAdam(a, p, g, slots, n);
+  }
+};
+
+// Loshchilov, Hutter 2019: Adam with decoupled weight decay, p *= 1 - lr*wd first.
+// https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html
+struct AdamW {
+  static constexpr const char* kName = "adamw";
+  static constexpr size_t kSlots = 3;
+  static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
+  bool amsgrad = false;
+
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    Adam::Reflect(h, f);
+  }
+  const char* InvalidReason() const { return internal::InvalidAdamFamily(*this); }
+
+  using Scalars = internal::AdamScalars;
+  Scalars Prepare(StepClock& clock, float* const*, size_t) const { return internal::PrepareAdam(*this, true, clock); }
+  static void Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
+    internal::ReferenceAdam(a, p, g, slots, n);
+  }
+};
+
+}  // namespace descent
+
+#endif  // DESCENT_OPTIM_ADAM_H_

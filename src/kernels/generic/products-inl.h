@@ -1,0 +1,187 @@
+// The MLP's loops: one register-tiled matrix product serves the forward pass and
+// both backward products, plus pixel scaling, bias gradients and the fused
+// log-softmax + NLL. Part of the generic layer (generic/kernels-inl.h).
+//
+// Bit-identity with the scalar reference: products are vectorized across
+// output columns, never across the reduction index, so each output element is
+// the same chain acc = fma(a_k, b_k, acc), k = 0, 1, ..., at every vector width.
+
+// C tile = sum_k A(m, k) * B[k, n] for kRows rows m of A and kVecs vectors of
+// columns n; A(m, k) = a[m*a_m + k*a_k], B row k at b + k*ldb. store(m, vec, sum).
+// With a `live` list, only those k are summed (the others have A == 0 in all
+// kRows rows, see live_terms-inl.h); without one, every k in [0, K).
+template <class O, size_t kRows, size_t kVecs, class Store>
+inline void Tile(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t K,
+                 const uint16_t* live, size_t m0, size_t vec0, const Store& store) {
+  using V = typename O::V;
+  const size_t N = O::Lanes();
+  V acc[kRows][kVecs];
+  for (size_t r = 0; r < kRows; ++r)
+    for (size_t v = 0; v < kVecs; ++v) acc[r][v] = O::Zero();
+  const float* a0 = a + m0 * a_m;
+  const float* b0 = b + vec0 * N;
+  auto term = [&](size_t k) DESCENT_ATTR {
+    V bv[kVecs];
+    for (size_t v = 0; v < kVecs; ++v) bv[v] = O::Load(b0 + k * ldb + v * N);
+    for (size_t r = 0; r < kRows; ++r) {
+      const V av = O::Set(a0[r * a_m + k * a_k]);
+      for (size_t v = 0; v < kVecs; ++v) acc[r][v] = O::Fma(av, bv[v], acc[r][v]);
+    }
+  };
+  if (live) {
+    for (size_t j = 0; j < K; ++j) term(live[j]);
+  } else {
+    for (size_t k = 0; k < K; ++k) term(k);
+  }
+  for (size_t r = 0; r < kRows; ++r)
+    for (size_t v = 0; v < kVecs; ++v) store(m0 + r, vec0 + v, acc[r][v]);
+}
+
+// Tiles of kRows rows for every vector of columns; the remainder takes narrower tiles.
+template <class O, size_t kRows, class Store>
+inline void TileRow(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t vecs, size_t K,
+                    const uint16_t* live, size_t m0, const Store& store) {
+  static_assert(O::kTileVecs <= 4, "the remainder switch below covers up to 3 vectors");
+  size_t vec = 0;
+  for (; vec + O::kTileVecs <= vecs; vec += O::kTileVecs)
+    Tile<O, kRows, O::kTileVecs>(a, a_m, a_k, b, ldb, K, live, m0, vec, store);
+  switch (vecs - vec) {
+    case 3: Tile<O, kRows, 3>(a, a_m, a_k, b, ldb, K, live, m0, vec, store); break;
+    case 2: Tile<O, kRows, 2>(a, a_m, a_k, b, ldb, K, live, m0, vec, store); break;
+    case 1: Tile<O, kRows, 1>(a, a_m, a_k, b, ldb, K, live, m0, vec, store); break;
+    default: break;
+  }
+}
+
+// C[m, vec] for m < M and `vecs` vectors of columns. kSparse: A has many
+// zeros; each row tile first lists the k where it has any (live_terms-inl.h).
+template <class O, bool kSparse, class Store>
+void Gemm(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t M, size_t vecs, size_t K,
+          const Store& store) {
+  uint16_t live_buf[kMaxLiveTerms];
+  const bool sparse = kSparse && K <= kMaxLiveTerms;
+  const uint16_t* live = sparse ? live_buf : nullptr;
+  size_t m = 0;
+  for (; m + O::kTileRows <= M; m += O::kTileRows) {
+    const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, O::kTileRows, K, live_buf) : K;
+    TileRow<O, O::kTileRows>(a, a_m, a_k, b, ldb, vecs, k, live, m, store);
+  }
+  for (; m < M; ++m) {
+    const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, 1, K, live_buf) : K;
+    TileRow<O, 1>(a, a_m, a_k, b, ldb, vecs, k, live, m, store);
+  }
+}
+
+template <class O>
+size_t VectorsFor(size_t n) {
+  return (n + O::Lanes() - 1) / O::Lanes();
+}
+
+template <class O>
+void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_stride, float* y, size_t y_stride,
+                   size_t rows, size_t in, size_t out, bool relu, bool sparse_x) {
+  using V = typename O::V;
+  const size_t N = O::Lanes();
+  const float* bias = wt + in * wt_stride;
+  auto store = [&](size_t r, size_t vec, V sum) DESCENT_ATTR {
+    V v = sum + O::Load(bias + vec * N);
+    if (relu) v = O::Select(v < O::Zero(), O::Zero(), v);  // keeps NaN, like the scalar code
+    O::Store(v, y + r * y_stride + vec * N);
+  };
+  if (sparse_x) Gemm<O, true>(x, x_stride, 1, wt, wt_stride, rows, VectorsFor<O>(out), in, store);
+  else Gemm<O, false>(x, x_stride, 1, wt, wt_stride, rows, VectorsFor<O>(out), in, store);
+}
+
+template <class O>
+void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride, const float* act,
+                         size_t act_stride, float* dx, size_t dx_stride, size_t rows, size_t in, size_t out) {
+  using V = typename O::V;
+  const size_t N = O::Lanes();
+  Gemm<O, false>(dy, dy_stride, 1, wp, wp_stride, rows, VectorsFor<O>(in), out,
+                 [&](size_t r, size_t vec, V sum) DESCENT_ATTR {
+                   const V a = O::Load(act + r * act_stride + vec * N);
+                   O::Store(O::Select(a > O::Zero(), sum, O::Zero()), dx + r * dx_stride + vec * N);
+                 });
+}
+
+template <class O>
+void BiasGradient(const float* dy, size_t dy_stride, float* db, size_t rows, size_t out) {
+  ForEachLane<O>(out, [&](auto ops, size_t o) DESCENT_ATTR {
+    using X = decltype(ops);
+    auto acc = X::Zero();
+    for (size_t r = 0; r < rows; ++r) acc = acc + X::Load(dy + r * dy_stride + o);
+    X::Store(acc, db + o);
+  });
+}
+
+template <class O>
+void LinearBackwardParams(const float* dy, size_t dy_stride, const float* x, size_t x_stride, float* dw, float* db,
+                          size_t rows, size_t in, size_t out) {
+  using V = typename O::V;
+  const size_t N = O::Lanes();
+  // dW = dY^T X: A(o, r) = dy[r*dy_stride + o]. Rows of dW are not padded, so the
+  // last vector of a row is stored lane by lane.
+  Gemm<O, false>(dy, 1, dy_stride, x, x_stride, out, VectorsFor<O>(in), rows,
+                 [&](size_t o, size_t vec, V sum) DESCENT_ATTR {
+                   float* row = dw + o * in + vec * N;
+                   if ((vec + 1) * N <= in) {
+                     O::Store(sum, row);
+                   } else {
+                     float lanes[O::kMaxLanes];
+                     O::Store(sum, lanes);
+                     for (size_t i = 0; i < in - vec * N; ++i) row[i] = lanes[i];
+                   }
+                 });
+  BiasGradient<O>(dy, dy_stride, db, rows, out);
+}
+
+// dW^T = X^T dY: A(i, r) = x[r*x_stride + i], skipping samples whose inputs
+// i..i+kTileRows are all zero; dwt rows are padded, so whole vectors are stored.
+template <class O>
+void LinearBackwardParamsT(const float* x, size_t x_stride, const float* dy, size_t dy_stride, float* dwt,
+                           size_t dwt_stride, size_t rows, size_t in, size_t out) {
+  using V = typename O::V;
+  const size_t N = O::Lanes();
+  Gemm<O, true>(x, 1, x_stride, dy, dy_stride, in, VectorsFor<O>(out), rows,
+                [&](size_t i, size_t vec, V sum) DESCENT_ATTR { O::Store(sum, dwt + i * dwt_stride + vec * N); });
+}
+
+template <class O>
+void ScalePixels(const uint8_t* src, float* dst, size_t n) {
+  ForEachLane<O>(n, [&](auto ops, size_t i) DESCENT_ATTR {
+    using X = decltype(ops);
+    X::Store(X::FromBytes(src + i) * X::Set(1.0f / 256.0f), dst + i);
+  });
+}
+
+// One lane per row: classes are read with a strided gather, so each lane runs
+// the scalar code's loop over classes in the same order.
+template <class O>
+void LogSoftmaxNll(const float* z, size_t stride, const uint8_t* labels, size_t rows, size_t classes, size_t batch,
+                   float* loss, float* dz) {
+  const float s = -(1.0f / static_cast<float>(batch));
+  ForEachLane<O>(rows, [&](auto ops, size_t r0) DESCENT_ATTR {
+    using X = decltype(ops);
+    using V = typename X::V;
+    const V label = X::FromBytes(labels + r0);  // labels are < 256: exact as floats
+    const float* zr = z + r0 * stride;
+    V max = X::LoadStrided(zr, stride);
+    for (size_t j = 1; j < classes; ++j) {
+      const V zj = X::LoadStrided(zr + j, stride);
+      max = X::Select(zj > max, zj, max);
+    }
+    V sum = X::Zero();
+    for (size_t j = 0; j < classes; ++j) sum = sum + Exp<X>(X::LoadStrided(zr + j, stride) - max);
+    const V lse = Log<X>(sum);
+    const V scale = X::Set(s);
+    V row_loss = X::Zero();
+    for (size_t j = 0; j < classes; ++j) {
+      const V logp = (X::LoadStrided(zr + j, stride) - max) - lse;
+      const auto is_label = label == X::Set(static_cast<float>(j));
+      const V g = X::Select(is_label, scale, X::Zero());
+      X::StoreStrided(g - Exp<X>(logp) * scale, dz + r0 * stride + j, stride);
+      row_loss = X::Select(is_label, X::Neg(logp), row_loss);
+    }
+    X::Store(row_loss, loss + r0);
+  });
+}
