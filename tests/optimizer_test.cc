@@ -38,7 +38,7 @@ cli::OptimizerConfig ConfigFor(const golden::OptimCase& c) {
     if (!h.name) break;
     bool found = false;
     std::visit([&](auto& hp) {
-      cli::ForEachHyperparameter(hp, [&](const char* name, auto& value) {
+      std::decay_t<decltype(hp)>::Reflect(hp, [&](const char* name, auto& value) {
         if (strcmp(name, h.name) != 0) return;
         found = true;
         value = static_cast<std::decay_t<decltype(value)>>(h.value);

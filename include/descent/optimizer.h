@@ -27,34 +27,13 @@
 #include "descent/optim/sgd.h"
 #include "descent/parallel.h"
 #include "descent/status.h"
+#include "descent/type_list.h"
 
 namespace descent {
 
-template <class... R>
-struct RuleList {
-  static constexpr size_t kSize = sizeof...(R);
-};
 // Every rule, in the order tools list them: the one place a new rule is added
 // (besides its own files and its vector body).
-using Rules = RuleList<Sgd, Adagrad, Adadelta, RmsProp, Adam, AdamW, Adamax, NAdam, RAdam>;
-
-// The position of Rule in a RuleList.
-template <class Rule, class List>
-struct RuleIndex;
-template <class Rule, class... R>
-struct RuleIndex<Rule, RuleList<Rule, R...>> {
-  static constexpr size_t value = 0;
-};
-template <class Rule, class First, class... R>
-struct RuleIndex<Rule, RuleList<First, R...>> {
-  static constexpr size_t value = 1 + RuleIndex<Rule, RuleList<R...>>::value;
-};
-
-// f(Rule{}) for every rule of the list, in order.
-template <class... R, class F>
-constexpr void ForEachRule(RuleList<R...>, F&& f) {
-  (f(R{}), ...);
-}
+using Rules = TypeList<Sgd, Adagrad, Adadelta, RmsProp, Adam, AdamW, Adamax, NAdam, RAdam>;
 
 // nullptr when the hyperparameters are valid, else what is wrong, in torch's
 // terms (torch raises ValueError for the same values).

@@ -14,7 +14,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "descent/type_list.h"
+
 namespace descent {
+
+// Each schedule has a short kName ("cosine"), the torch argument it cannot do
+// without (kRequired, or nullptr), and Reflect(h, f): f(torch name, field) for
+// every parameter, where a field is a double, an int64_t, a bool, a Choice (a
+// bool shown as one of two words) or a Milestones list. Tools derive flags,
+// help and file metadata from it.
+template <class B>
+struct Choice {
+  B& is_second;
+  const char* first;
+  const char* second;
+};
+template <class B>
+Choice<B> MakeChoice(B& is_second, const char* first, const char* second) {
+  return {is_second, first, second};
+}
+template <class I, class N>
+struct Milestones {
+  I* values;
+  N& count;
+  size_t capacity;
+};
+template <class I, class N>
+Milestones<I, N> MakeMilestones(I* values, N& count, size_t capacity) {
+  return {values, count, capacity};
+}
 
 namespace internal {
 // What the step-driven schedules keep: the current rate and torch's
@@ -36,6 +64,13 @@ struct StepLR : internal::ScheduleState {
   int64_t step_size = 1;  // torch requires it
   double gamma = 0.1;
 
+  static constexpr const char* kName = "step";
+  static constexpr const char* kRequired = "step_size";
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    f("step_size", h.step_size), f("gamma", h.gamma);
+  }
+
   void Start(double base_lr) { Begin(base_lr); }
   void Step();
   const char* InvalidReason() const;
@@ -48,6 +83,13 @@ struct MultiStepLR : internal::ScheduleState {
   size_t num_milestones = 0;
   double gamma = 0.1;
 
+  static constexpr const char* kName = "multistep";
+  static constexpr const char* kRequired = "milestones";
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    f("milestones", MakeMilestones(h.milestones, h.num_milestones, kMaxMilestones)), f("gamma", h.gamma);
+  }
+
   void Start(double base_lr) { Begin(base_lr); }
   void Step();
   const char* InvalidReason() const;
@@ -56,6 +98,13 @@ struct MultiStepLR : internal::ScheduleState {
 // Multiplies the rate by gamma every step.
 struct ExponentialLR : internal::ScheduleState {
   double gamma = 0.99;  // torch requires it
+
+  static constexpr const char* kName = "exponential";
+  static constexpr const char* kRequired = "gamma";
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    f("gamma", h.gamma);
+  }
 
   void Start(double base_lr) { Begin(base_lr); }
   void Step();
@@ -66,6 +115,13 @@ struct ExponentialLR : internal::ScheduleState {
 struct CosineAnnealingLR : internal::ScheduleState {
   int64_t T_max = 1;  // torch requires it
   double eta_min = 0.0;
+
+  static constexpr const char* kName = "cosine";
+  static constexpr const char* kRequired = nullptr;
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    f("T_max", h.T_max), f("eta_min", h.eta_min);
+  }
 
   void Start(double base_lr) { Begin(base_lr), base_lr_ = base_lr; }
   void Step();
@@ -85,6 +141,14 @@ struct WarmupCosineLR {
   double start_factor = 1.0 / 3;  // LinearLR's default
   int64_t T_max = 1;
   double eta_min = 0.0;
+
+  static constexpr const char* kName = "warmup-cosine";
+  static constexpr const char* kRequired = nullptr;
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    f("warmup_steps", h.warmup_steps), f("start_factor", h.start_factor), f("T_max", h.T_max),
+        f("eta_min", h.eta_min);
+  }
 
   void Start(double base_lr);
   void Step();
@@ -111,6 +175,16 @@ struct OneCycleLR : internal::ScheduleState {
   double div_factor = 25.0;
   double final_div_factor = 1e4;
   bool three_phase = false;
+
+  static constexpr const char* kName = "onecycle";
+  static constexpr const char* kRequired = nullptr;
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    f("max_lr", h.max_lr), f("total_steps", h.total_steps), f("pct_start", h.pct_start),
+        f("anneal_strategy", MakeChoice(h.anneal_cos, "linear", "cos")), f("cycle_momentum", h.cycle_momentum),
+        f("base_momentum", h.base_momentum), f("max_momentum", h.max_momentum), f("div_factor", h.div_factor),
+        f("final_div_factor", h.final_div_factor), f("three_phase", h.three_phase);
+  }
 
   void Start(double base_lr);  // base_lr is not used: the cycle starts at max_lr / div_factor
   void Step();
@@ -139,6 +213,15 @@ struct ReduceLROnPlateau {
   double min_lr = 0.0;
   double eps = 1e-8;
 
+  static constexpr const char* kName = "plateau";
+  static constexpr const char* kRequired = nullptr;
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    f("mode", MakeChoice(h.mode_max, "min", "max")), f("factor", h.factor), f("patience", h.patience),
+        f("threshold", h.threshold), f("threshold_mode", MakeChoice(h.threshold_abs, "rel", "abs")),
+        f("cooldown", h.cooldown), f("min_lr", h.min_lr), f("eps", h.eps);
+  }
+
   void Start(double base_lr);
   void Step(double metric);
   double lr() const { return lr_; }
@@ -156,6 +239,10 @@ struct ReduceLROnPlateau {
   int64_t num_bad_epochs_ = 0, cooldown_counter_ = 0;
 };
 
+// Every schedule, in the order tools list them.
+using Schedules = TypeList<StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, WarmupCosineLR, OneCycleLR,
+                           ReduceLROnPlateau>;
+
 namespace internal {
 template <class Rule>
 auto SetMomentum(Rule& hp, double m, int) -> decltype(hp.momentum = m, void()) { hp.momentum = m; }
@@ -163,7 +250,17 @@ template <class Rule>
 auto SetMomentum(Rule& hp, double m, long) -> decltype(hp.beta1 = m, void()) { hp.beta1 = m; }
 template <class Rule>
 void SetMomentum(Rule&, double, ...) {}
+template <class Rule>
+constexpr auto HasMomentum(int) -> decltype(Rule{}.momentum, true) { return true; }
+template <class Rule>
+constexpr auto HasMomentum(long) -> decltype(Rule{}.beta1, true) { return true; }
+template <class Rule>
+constexpr bool HasMomentum(...) { return false; }
 }  // namespace internal
+
+// Whether SetCycledMomentum has somewhere to put OneCycleLR's momentum in Rule.
+template <class Rule>
+constexpr bool kHasCycledMomentum = internal::HasMomentum<Rule>(0);
 
 template <class Rule>
 void SetCycledMomentum(Rule& hp, double momentum) { internal::SetMomentum(hp, momentum, 0); }

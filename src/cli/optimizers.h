@@ -1,5 +1,6 @@
-// The optimizers by name: the CLI's presets, and each rule's hyperparameters
-// by their torch names, for flags, messages and file metadata.
+// The optimizers by name, all derived from descent::Rules and each rule's
+// Reflect: the CLI's presets, hyperparameter flags and help, and the text
+// form of a configuration for messages and file metadata.
 #ifndef DESCENT_SRC_CLI_OPTIMIZERS_H_
 #define DESCENT_SRC_CLI_OPTIMIZERS_H_
 
@@ -12,10 +13,16 @@
 namespace descent {
 namespace cli {
 
-using AnyRule = std::variant<Sgd, Adagrad, Adadelta, RmsProp, Adam, AdamW, Adamax, NAdam, RAdam>;
+template <class List>
+struct RuleVariant;
+template <class... R>
+struct RuleVariant<TypeList<R...>> {
+  using type = std::variant<R...>;
+};
+using AnyRule = RuleVariant<Rules>::type;
 
 struct OptimizerConfig {
-  std::string name;  // preset name: sgd, momentum, nesterov, adagrad, ...
+  std::string name;  // preset name: a rule's kName, or momentum / nesterov
   AnyRule rule;
 };
 
@@ -29,49 +36,25 @@ bool Preset(const std::string& name, OptimizerConfig* out);
 bool NotebookPreset(const std::string& name, OptimizerConfig* out);
 const std::vector<std::string>& NotebookNames();
 
-// Calls f(name, double&) or f(name, bool&) for each hyperparameter, torch names.
-template <class F> void ForEachHyperparameter(Sgd& h, F&& f) {
-  f("lr", h.lr), f("momentum", h.momentum), f("dampening", h.dampening),
-      f("weight_decay", h.weight_decay), f("nesterov", h.nesterov);
-}
-template <class F> void ForEachHyperparameter(Adagrad& h, F&& f) {
-  f("lr", h.lr), f("lr_decay", h.lr_decay), f("weight_decay", h.weight_decay),
-      f("initial_accumulator_value", h.initial_accumulator_value), f("eps", h.eps);
-}
-template <class F> void ForEachHyperparameter(Adadelta& h, F&& f) {
-  f("lr", h.lr), f("rho", h.rho), f("eps", h.eps), f("weight_decay", h.weight_decay);
-}
-template <class F> void ForEachHyperparameter(RmsProp& h, F&& f) {
-  f("lr", h.lr), f("alpha", h.alpha), f("eps", h.eps), f("weight_decay", h.weight_decay),
-      f("momentum", h.momentum), f("centered", h.centered);
-}
-template <class F> void ForEachHyperparameter(Adam& h, F&& f) {
-  f("lr", h.lr), f("beta1", h.beta1), f("beta2", h.beta2), f("eps", h.eps),
-      f("weight_decay", h.weight_decay), f("amsgrad", h.amsgrad);
-}
-template <class F> void ForEachHyperparameter(AdamW& h, F&& f) {
-  f("lr", h.lr), f("beta1", h.beta1), f("beta2", h.beta2), f("eps", h.eps),
-      f("weight_decay", h.weight_decay), f("amsgrad", h.amsgrad);
-}
-template <class F> void ForEachHyperparameter(Adamax& h, F&& f) {
-  f("lr", h.lr), f("beta1", h.beta1), f("beta2", h.beta2), f("eps", h.eps),
-      f("weight_decay", h.weight_decay);
-}
-template <class F> void ForEachHyperparameter(NAdam& h, F&& f) {
-  f("lr", h.lr), f("beta1", h.beta1), f("beta2", h.beta2), f("eps", h.eps),
-      f("weight_decay", h.weight_decay), f("momentum_decay", h.momentum_decay);
-}
-template <class F> void ForEachHyperparameter(RAdam& h, F&& f) {
-  f("lr", h.lr), f("beta1", h.beta1), f("beta2", h.beta2), f("eps", h.eps),
-      f("weight_decay", h.weight_decay);
-}
-
-// Every hyperparameter name any rule has.
+// Every hyperparameter name any rule has (torch names), and which are booleans.
 const std::vector<std::string>& AllHyperparameterNames();
+bool IsBooleanHyperparameter(const std::string& name);
+// One line per rule: "  --lr --beta1 ... (adam)", for help texts.
+std::string HyperparameterHelp();
+
+// Sets the hyperparameter `name` (torch name) from text: a number, or true/false.
+// Returns false if the rule has no such hyperparameter; *bad_value tells a bad text.
+bool SetHyperparameter(OptimizerConfig* config, const std::string& name, const std::string& text, bool* bad_value);
+// The rule's hyperparameter names, dashed, for messages.
+std::vector<std::string> HyperparameterFlags(const OptimizerConfig& config);
 // "lr=0.001 beta1=0.9 ..." for messages and metadata.
 std::string Describe(const OptimizerConfig& config);
+// Applies Describe's format to config; false on an unknown name, a bad value or invalid hyperparameters.
+bool ParseHyperparameters(const std::string& text, OptimizerConfig* config);
 // nullptr if valid, else torch's complaint.
 const char* InvalidReason(const OptimizerConfig& config);
+double LearningRate(const OptimizerConfig& config);
+void SetLearningRate(OptimizerConfig* config, double lr);
 
 }  // namespace cli
 }  // namespace descent

@@ -1,216 +1,245 @@
-// Schedules by name, from flags.
+// Schedules by name, from flags and file metadata: all through each schedule's Reflect.
 #include "src/cli/schedules.h"
 
-#include <stdlib.h>
-
 #include <ctype.h>
+#include <stdio.h>
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <type_traits>
+
+#include "src/cli/flags.h"
+#include "src/cli/optimizers.h"
 
 namespace descent {
 namespace cli {
+namespace {
 
-const std::vector<std::string>& ScheduleNames() {
-  static const std::vector<std::string> names = {"constant", "step",     "multistep", "exponential",
-                                                 "cosine",   "warmup-cosine", "onecycle", "plateau"};
-  return names;
+template <class T, class U>
+constexpr bool kIs = std::is_same_v<std::decay_t<T>, U>;
+template <class T>
+struct IsChoice : std::false_type {};
+template <class B>
+struct IsChoice<Choice<B>> : std::true_type {};
+template <class T>
+struct IsMilestones : std::false_type {};
+template <class I, class N>
+struct IsMilestones<Milestones<I, N>> : std::true_type {};
+
+// A parameter's flag: its torch name, dashed and lower case; where that is an
+// optimizer's flag too (eps), prefixed with the schedule's name (plateau-eps).
+template <class S>
+std::string FlagOf(const char* torch_name) {
+  std::string flag = Dashed(torch_name);
+  for (char& c : flag) c = static_cast<char>(tolower(c));
+  const auto& hp = AllHyperparameterNames();
+  return std::find(hp.begin(), hp.end(), torch_name) == hp.end() ? flag : std::string(S::kName) + "-" + flag;
 }
 
-namespace {
-// Each schedule's flags (torch's parameter names, dashed).
-const std::map<std::string, std::vector<std::string>>& FlagsBySchedule() {
-  static const std::map<std::string, std::vector<std::string>> flags = {
-      {"constant", {}},
-      {"step", {"step-size", "gamma"}},
-      {"multistep", {"milestones", "gamma"}},
-      {"exponential", {"gamma"}},
-      {"cosine", {"t-max", "eta-min"}},
-      {"warmup-cosine", {"warmup-steps", "start-factor", "t-max", "eta-min"}},
-      {"onecycle", {"max-lr", "total-steps", "pct-start", "anneal-strategy", "cycle-momentum", "base-momentum",
-                    "max-momentum", "div-factor", "final-div-factor", "three-phase"}},
-      {"plateau", {"mode", "factor", "patience", "threshold", "threshold-mode", "cooldown", "min-lr", "plateau-eps"}},
-  };
+template <class S>
+std::vector<std::string> FlagsOf() {
+  std::vector<std::string> flags;
+  S s;
+  S::Reflect(s, [&](const char* n, auto&&) { flags.push_back(FlagOf<S>(n)); });
   return flags;
 }
+
+// What the CLI fills in from the run where torch needs a value: T_max and
+// total_steps default to the run's length, OneCycleLR's max_lr to the optimizer's rate.
+void RunDefaults(CosineAnnealingLR& s, int64_t length, double) { s.T_max = length; }
+void RunDefaults(WarmupCosineLR& s, int64_t length, double) { s.T_max = length - s.warmup_steps; }
+void RunDefaults(OneCycleLR& s, int64_t length, double lr) { s.max_lr = lr, s.total_steps = length; }
+template <class S>
+void RunDefaults(S&, int64_t, double) {}
 
 std::string Text(double v) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%.17g", v);
   return buf;
 }
+
+std::string Short(double v) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+// A field's value as Describe writes it.
+template <class Field>
+std::string ValueText(const Field& field) {
+  if constexpr (kIs<Field, double>) return Text(field);
+  else if constexpr (kIs<Field, bool>) return field ? "true" : "false";
+  else if constexpr (IsChoice<std::decay_t<Field>>::value) return field.is_second ? field.second : field.first;
+  else if constexpr (IsMilestones<std::decay_t<Field>>::value) {
+    std::string m;
+    for (size_t i = 0; i < field.count; ++i) m += (i ? "," : "") + std::to_string(field.values[i]);
+    return m;
+  } else {
+    return std::to_string(field);
+  }
+}
+
+// Sets a field from text; an empty string or what is wrong (flag names the field for messages).
+template <class Field>
+std::string SetField(Field&& field, const std::string& text, const std::string& flag) {
+  using F = std::decay_t<Field>;
+  if constexpr (std::is_same_v<F, double>) {
+    if (!ParseDouble(text, &field)) return "--" + flag + " expects a number, got '" + text + "'";
+  } else if constexpr (std::is_same_v<F, int64_t>) {
+    double d = 0;
+    if (!ParseDouble(text, &d) || d != std::floor(d) || d < 0 || d > 1e15)
+      return "--" + flag + " expects a whole number, got '" + text + "'";
+    field = static_cast<int64_t>(d);
+  } else if constexpr (std::is_same_v<F, bool>) {
+    if (text != "true" && text != "false") return "--" + flag + " expects true or false, got '" + text + "'";
+    field = text == "true";
+  } else if constexpr (IsChoice<F>::value) {
+    if (text != field.first && text != field.second)
+      return "--" + flag + " expects " + field.first + " or " + field.second + ", got '" + text + "'";
+    field.is_second = text == field.second;
+  } else {
+    static_assert(IsMilestones<F>::value, "a schedule parameter of a kind this file does not know");
+    field.count = 0;
+    for (size_t at = 0; at <= text.size();) {
+      size_t comma = text.find(',', at);
+      if (comma == std::string::npos) comma = text.size();
+      int64_t m = 0;
+      if (!ParseSigned(text.substr(at, comma - at), &m) || field.count == field.capacity)
+        return "--" + flag + " expects up to " + std::to_string(field.capacity) +
+               " comma-separated step numbers, got '" + text + "'";
+      field.values[field.count++] = m;
+      at = comma + 1;
+    }
+  }
+  return "";
+}
+
+// Builds S from values by torch name (lookup returns nullptr when absent).
+template <class S, class Lookup>
+std::string Build(const Lookup& lookup, int64_t total_steps, double lr, AnySchedule* out) {
+  S s;
+  std::string error;
+  auto apply = [&] {
+    S::Reflect(s, [&](const char* n, auto&& field) {
+      const std::string* text = lookup(n);
+      if (text && error.empty()) error = SetField(field, *text, FlagOf<S>(n));
+    });
+  };
+  apply();
+  RunDefaults(s, total_steps, lr);
+  apply();  // the given values win over the run's defaults
+  if (error.empty() && s.InvalidReason()) error = std::string("--schedule ") + S::kName + ": " + s.InvalidReason();
+  *out = s;
+  return error;
+}
+
+// Calls f(S{}) for the schedule named `name`; false if there is none.
+template <class F>
+bool WithSchedule(const std::string& name, F&& f) {
+  bool found = false;
+  ForEachType(Schedules{}, [&](auto s) {
+    if (found || name != decltype(s)::kName) return;
+    found = true;
+    f(s);
+  });
+  return found;
+}
+
 }  // namespace
 
-const std::vector<std::string>& ScheduleFlagNames() {
+const std::vector<std::string>& ScheduleNames() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> all;
-    for (const auto& entry : FlagsBySchedule())
-      for (const std::string& f : entry.second)
-        if (std::find(all.begin(), all.end(), f) == all.end()) all.push_back(f);
+    std::vector<std::string> all = {"constant"};
+    ForEachType(Schedules{}, [&](auto s) { all.push_back(decltype(s)::kName); });
     return all;
   }();
   return names;
 }
 
+const std::vector<std::string>& ScheduleFlagNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all;
+    ForEachType(Schedules{}, [&](auto s) {
+      for (const std::string& f : FlagsOf<decltype(s)>())
+        if (std::find(all.begin(), all.end(), f) == all.end()) all.push_back(f);
+    });
+    return all;
+  }();
+  return names;
+}
+
+std::string ScheduleHelp() {
+  std::string help = "constant (default)";
+  ForEachType(Schedules{}, [&](auto fresh) {
+    using S = decltype(fresh);
+    // The fields the run fills in (they differ after RunDefaults) show as N (a count) or LR.
+    S fitted = fresh;
+    RunDefaults(fitted, 1 << 20, 1e300);
+    std::vector<std::string> before, after;
+    S::Reflect(fresh, [&](const char*, const auto& field) { before.push_back(ValueText(field)); });
+    S::Reflect(fitted, [&](const char*, const auto& field) { after.push_back(ValueText(field)); });
+    size_t i = 0;
+    help += std::string("; ") + S::kName;
+    S::Reflect(fresh, [&](const char* n, const auto& field) {
+      using F = std::decay_t<decltype(field)>;
+      std::string value;
+      const bool required = S::kRequired && std::string(n) == S::kRequired;
+      if (before[i] != after[i]) value = kIs<F, double> ? "LR" : "N";
+      else if (required && !IsMilestones<F>::value) value = kIs<F, double> ? "X" : "N";
+      else if constexpr (IsChoice<F>::value) value = ValueText(field) + "|" + (field.is_second ? field.first : field.second);
+      else if constexpr (IsMilestones<F>::value) value = "a,b,...";
+      else if constexpr (kIs<F, bool>) value = field ? "true|false" : "false|true";
+      else if constexpr (kIs<F, double>) value = Short(field);
+      else value = ValueText(field);
+      ++i;
+      const std::string flag = "--" + FlagOf<S>(n) + " " + value;
+      help += required ? " " + flag : " [" + flag + "]";
+    });
+  });
+  return help;
+}
+
 std::string MakeSchedule(const std::string& name, const std::function<const std::string*(const std::string&)>& get,
                          int64_t total_steps, double lr, ScheduleConfig* out) {
-  const auto known = FlagsBySchedule().find(name);
-  if (known == FlagsBySchedule().end()) {
-    std::string list;
-    for (const std::string& n : ScheduleNames()) list += (list.empty() ? "" : ", ") + n;
-    return "unknown schedule '" + name + "' (one of " + list + ")";
-  }
-  for (const std::string& flag : ScheduleFlagNames())
-    if (get(flag) && std::find(known->second.begin(), known->second.end(), flag) == known->second.end())
-      return "--" + flag + " does not apply to --schedule " + name;
-  std::string error;
-  auto number = [&](const char* flag, double* v) {
-    if (const std::string* text = get(flag)) {
-      char* end = nullptr;
-      *v = strtod(text->c_str(), &end);
-      if (text->empty() || *end != '\0' || !std::isfinite(*v))
-        error = error.empty() ? "--" + std::string(flag) + " expects a number, got '" + *text + "'" : error;
-    }
-  };
-  auto count = [&](const char* flag, int64_t* v) {
-    double d = static_cast<double>(*v);
-    number(flag, &d);
-    if (d != std::floor(d) || d < 0 || d > 1e15)
-      error = error.empty() ? "--" + std::string(flag) + " expects a whole number" : error;
-    *v = static_cast<int64_t>(d);
-  };
-  auto choice = [&](const char* flag, const char* a, const char* b, bool* is_b) {
-    if (const std::string* text = get(flag)) {
-      if (*text != a && *text != b)
-        error = error.empty() ? "--" + std::string(flag) + " expects " + a + " or " + b + ", got '" + *text + "'" : error;
-      *is_b = *text == b;
-    }
-  };
-  auto required = [&](const char* flag) {
-    if (!get(flag) && error.empty()) error = "--schedule " + name + " needs --" + flag;
-  };
   out->name = name;
-  const char* invalid = nullptr;
   if (name == "constant") {
+    for (const std::string& flag : ScheduleFlagNames())
+      if (get(flag)) return "--" + flag + " does not apply to --schedule constant";
     out->rule = std::monostate();
-  } else if (name == "step") {
-    StepLR s;
-    required("step-size");
-    count("step-size", &s.step_size);
-    number("gamma", &s.gamma);
-    invalid = s.InvalidReason(), out->rule = s;
-  } else if (name == "multistep") {
-    MultiStepLR s;
-    required("milestones");
-    number("gamma", &s.gamma);
-    if (const std::string* text = get("milestones")) {
-      size_t at = 0;
-      while (at <= text->size() && error.empty()) {
-        size_t comma = text->find(',', at);
-        if (comma == std::string::npos) comma = text->size();
-        const std::string item = text->substr(at, comma - at);
-        char* end = nullptr;
-        const long long m = strtoll(item.c_str(), &end, 10);
-        if (item.empty() || *end != '\0' || s.num_milestones == MultiStepLR::kMaxMilestones)
-          error = "--milestones expects up to 16 comma-separated step numbers, got '" + *text + "'";
-        else
-          s.milestones[s.num_milestones++] = m;
-        at = comma + 1;
-      }
-    }
-    invalid = s.InvalidReason(), out->rule = s;
-  } else if (name == "exponential") {
-    ExponentialLR s;
-    required("gamma");
-    number("gamma", &s.gamma);
-    invalid = s.InvalidReason(), out->rule = s;
-  } else if (name == "cosine") {
-    CosineAnnealingLR s;
-    s.T_max = total_steps;
-    count("t-max", &s.T_max);
-    number("eta-min", &s.eta_min);
-    invalid = s.InvalidReason(), out->rule = s;
-  } else if (name == "warmup-cosine") {
-    WarmupCosineLR s;
-    count("warmup-steps", &s.warmup_steps);
-    number("start-factor", &s.start_factor);
-    s.T_max = total_steps - s.warmup_steps;
-    count("t-max", &s.T_max);
-    number("eta-min", &s.eta_min);
-    invalid = s.InvalidReason(), out->rule = s;
-  } else if (name == "onecycle") {
-    OneCycleLR s;
-    s.max_lr = lr;
-    s.total_steps = total_steps;
-    number("max-lr", &s.max_lr);
-    count("total-steps", &s.total_steps);
-    number("pct-start", &s.pct_start);
-    bool linear = false, no_cycle = false, three = false;
-    choice("anneal-strategy", "cos", "linear", &linear);
-    choice("cycle-momentum", "true", "false", &no_cycle);
-    choice("three-phase", "false", "true", &three);
-    s.anneal_cos = !linear, s.cycle_momentum = !no_cycle, s.three_phase = three;
-    number("base-momentum", &s.base_momentum);
-    number("max-momentum", &s.max_momentum);
-    number("div-factor", &s.div_factor);
-    number("final-div-factor", &s.final_div_factor);
-    invalid = s.InvalidReason(), out->rule = s;
-  } else {
-    ReduceLROnPlateau s;
-    choice("mode", "min", "max", &s.mode_max);
-    number("factor", &s.factor);
-    count("patience", &s.patience);
-    number("threshold", &s.threshold);
-    choice("threshold-mode", "rel", "abs", &s.threshold_abs);
-    count("cooldown", &s.cooldown);
-    number("min-lr", &s.min_lr);
-    number("plateau-eps", &s.eps);
-    invalid = s.InvalidReason(), out->rule = s;
+    return "";
   }
-  if (error.empty() && invalid) error = "--schedule " + name + ": " + invalid;
+  std::string error;
+  const bool known = WithSchedule(name, [&](auto s) {
+    using S = decltype(s);
+    const std::vector<std::string> own = FlagsOf<S>();
+    for (const std::string& flag : ScheduleFlagNames())
+      if (get(flag) && std::find(own.begin(), own.end(), flag) == own.end() && error.empty())
+        error = "--" + flag + " does not apply to --schedule " + name;
+    if (S::kRequired && !get(FlagOf<S>(S::kRequired)) && error.empty())
+      error = "--schedule " + name + " needs --" + FlagOf<S>(S::kRequired);
+    const std::string built =
+        Build<S>([&](const char* torch_name) { return get(FlagOf<S>(torch_name)); }, total_steps, lr, &out->rule);
+    if (error.empty()) error = built;
+  });
+  if (!known) return "unknown schedule '" + name + "' (one of " + Join(ScheduleNames(), ", ") + ")";
   return error;
 }
 
 std::string Describe(const ScheduleConfig& c) {
-  struct {
-    std::string operator()(const std::monostate&) const { return ""; }
-    std::string operator()(const StepLR& s) const {
-      return "step_size=" + std::to_string(s.step_size) + " gamma=" + Text(s.gamma);
-    }
-    std::string operator()(const MultiStepLR& s) const {
-      std::string m;
-      for (size_t i = 0; i < s.num_milestones; ++i) m += (i ? "," : "") + std::to_string(s.milestones[i]);
-      return "milestones=" + m + " gamma=" + Text(s.gamma);
-    }
-    std::string operator()(const ExponentialLR& s) const { return "gamma=" + Text(s.gamma); }
-    std::string operator()(const CosineAnnealingLR& s) const {
-      return "T_max=" + std::to_string(s.T_max) + " eta_min=" + Text(s.eta_min);
-    }
-    std::string operator()(const WarmupCosineLR& s) const {
-      return "warmup_steps=" + std::to_string(s.warmup_steps) + " start_factor=" + Text(s.start_factor) +
-             " T_max=" + std::to_string(s.T_max) + " eta_min=" + Text(s.eta_min);
-    }
-    std::string operator()(const OneCycleLR& s) const {
-      return "max_lr=" + Text(s.max_lr) + " total_steps=" + std::to_string(s.total_steps) + " pct_start=" +
-             Text(s.pct_start) + " anneal_strategy=" + (s.anneal_cos ? "cos" : "linear") +
-             " cycle_momentum=" + (s.cycle_momentum ? "true" : "false") + " base_momentum=" + Text(s.base_momentum) +
-             " max_momentum=" + Text(s.max_momentum) + " div_factor=" + Text(s.div_factor) +
-             " final_div_factor=" + Text(s.final_div_factor) + " three_phase=" + (s.three_phase ? "true" : "false");
-    }
-    std::string operator()(const ReduceLROnPlateau& s) const {
-      return std::string("mode=") + (s.mode_max ? "max" : "min") + " factor=" + Text(s.factor) +
-             " patience=" + std::to_string(s.patience) + " threshold=" + Text(s.threshold) +
-             " threshold_mode=" + (s.threshold_abs ? "abs" : "rel") + " cooldown=" + std::to_string(s.cooldown) +
-             " min_lr=" + Text(s.min_lr) + " eps=" + Text(s.eps);
-    }
-  } describe;
-  const std::string parameters = std::visit(describe, c.rule);
+  std::string parameters;
+  std::visit([&](const auto& s) {
+    using S = std::decay_t<decltype(s)>;
+    if constexpr (!std::is_same_v<S, std::monostate>)
+      S::Reflect(s, [&](const char* n, const auto& field) {
+        parameters += (parameters.empty() ? "" : " ") + std::string(n) + "=" + ValueText(field);
+      });
+  }, c.rule);
   return c.name + (parameters.empty() ? "" : " " + parameters) + (c.per_epoch ? " unit=epoch" : "");
 }
 
 bool ParseSchedule(const std::string& text, ScheduleConfig* out) {
-  std::map<std::string, std::string> flags;  // torch name -> flag: T_max -> t-max, eps -> plateau-eps
+  std::map<std::string, std::string> values;  // by torch name
   size_t at = text.find(' ');
   const std::string name = text.substr(0, at);
   bool per_epoch = false;
@@ -220,19 +249,27 @@ bool ParseSchedule(const std::string& text, ScheduleConfig* out) {
     at = end;
     const size_t eq = item.find('=');
     if (eq == std::string::npos) return false;
-    std::string key = item.substr(0, eq);
-    const std::string value = item.substr(eq + 1);
-    if (key == "unit") {
-      per_epoch = value == "epoch";
-      continue;
-    }
-    for (char& c : key) c = c == '_' ? '-' : static_cast<char>(tolower(c));
-    flags[key == "eps" ? "plateau-eps" : key] = value;
+    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (key == "unit") per_epoch = value == "epoch";
+    else values[key] = value;
   }
-  const std::string error = MakeSchedule(
-      name, [&](const std::string& flag) { auto it = flags.find(flag); return it == flags.end() ? nullptr : &it->second; },
-      1, 0.0, out);
+  out->name = name;
   out->per_epoch = per_epoch;
+  if (name == "constant") {
+    out->rule = std::monostate();
+    return values.empty();
+  }
+  std::string error = "unknown";
+  WithSchedule(name, [&](auto s) {
+    using S = decltype(s);
+    size_t known = 0;
+    S::Reflect(s, [&](const char* n, auto&&) { known += values.count(n); });
+    if (known != values.size()) return;  // a name the schedule does not have
+    error = Build<S>([&](const char* n) {
+      auto it = values.find(n);
+      return it == values.end() ? nullptr : &it->second;
+    }, 1, 0.0, &out->rule);
+  });
   return error.empty();
 }
 

@@ -1,6 +1,6 @@
-// The CLI's learning-rate schedules: the core's schedule types by name, their
-// flags (torch's parameter names, dashed), and one object that drives
-// whichever is chosen through a training run.
+// The CLI's learning-rate schedules: descent::Schedules by kName, their flags
+// (torch's parameter names, dashed; derived from each schedule's Reflect), and
+// one object that drives whichever is chosen through a training run.
 #ifndef DESCENT_SRC_CLI_SCHEDULES_H_
 #define DESCENT_SRC_CLI_SCHEDULES_H_
 
@@ -16,11 +16,16 @@
 namespace descent {
 namespace cli {
 
-using AnySchedule = std::variant<std::monostate, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
-                                 WarmupCosineLR, OneCycleLR, ReduceLROnPlateau>;
+template <class List>
+struct ScheduleVariant;
+template <class... S>
+struct ScheduleVariant<TypeList<S...>> {
+  using type = std::variant<std::monostate, S...>;  // monostate: "constant"
+};
+using AnySchedule = ScheduleVariant<Schedules>::type;
 
 struct ScheduleConfig {
-  std::string name = "constant";  // constant, step, multistep, exponential, cosine, warmup-cosine, onecycle, plateau
+  std::string name = "constant";  // "constant" or a schedule's kName
   AnySchedule rule;
   bool per_epoch = false;  // step the schedule after each epoch instead of each batch
 };
@@ -28,6 +33,8 @@ struct ScheduleConfig {
 const std::vector<std::string>& ScheduleNames();
 // The flags every schedule may take (without "--"), for the flag parser.
 const std::vector<std::string>& ScheduleFlagNames();
+// "constant (default); step --step-size N [--gamma 0.1]; ..." for help texts.
+std::string ScheduleHelp();
 
 // Builds the schedule `name` from flag values (get(flag) returns nullptr when the flag is absent).
 // total_steps is what T_max and OneCycleLR's total_steps default to (the run's length in the

@@ -1,5 +1,11 @@
-// What the descent program trains: the notebook's MLP, its optimizer and
-// workspace as static objects, the epoch loop, evaluation and model files.
+// What the descent program trains with: a Session owns the model, its
+// workspace and the weight copies a run needs (early stopping's best weights,
+// the range test's start, a file being loaded), and runs the epoch loop,
+// the learning-rate range test and evaluation over host data sets.
+//
+// A Session is large (the workspace holds kMaxBatch rows): keep it in static
+// storage (`static Session session;` is constant-initialised, so its pages are
+// only touched when used) or allocate it.
 #ifndef DESCENT_SRC_CLI_SESSION_H_
 #define DESCENT_SRC_CLI_SESSION_H_
 
@@ -9,38 +15,14 @@
 #include <string>
 #include <vector>
 
-#include "descent/descent.h"
+#include "src/cli/checkpoint.h"
+#include "src/cli/model.h"
 #include "src/cli/optimizers.h"
 #include "src/cli/schedules.h"
 #include "src/host/dataset.h"
-#include "src/host/safetensors.h"
 
 namespace descent {
 namespace cli {
-
-using Net = Mlp<784, 100, 100, 10>;
-inline constexpr size_t kMaxBatch = 1024;  // the largest --batch the workspace holds
-using TrainWorkspace = Workspace<Net, kMaxBatch>;
-
-// The one model the program works on.
-Net& TheNet();
-
-// Where a run stands, as a checkpoint file records it (see README, "Checkpoints").
-struct Checkpoint {
-  OptimizerConfig optimizer;
-  size_t batch = 0;
-  uint64_t seed = 0;
-  bool shuffle = true;
-  uint64_t step = 0;           // steps done
-  size_t epoch = 0;            // the epoch in progress (0-based)...
-  size_t next_batch = 0;       // ...and the next batch in it; == batches when the epoch is done
-  double epoch_loss_sum = 0;   // the batch losses of that epoch so far
-  StepClock clock;
-  std::string schedule;        // "<name> <parameters>" ("constant" when none)
-  std::string clip;            // "max_norm=X clip_value=Y"
-  std::string data;            // "<samples>:<fingerprint>" of the training data
-  host::Safetensors file;      // weights and optimizer slots
-};
 
 struct TrainConfig {
   OptimizerConfig optimizer;
@@ -90,12 +72,7 @@ struct TrainResult {
 // Called after every step with (record, steps per epoch, samples per second); false stops the run.
 using StepObserver = std::function<bool(const StepRecord&, size_t, double)>;
 
-// Trains TheNet() from its current weights; batch order from (seed, epoch).
-TrainResult Train(const TrainConfig& config, const host::Dataset& data, const StepObserver& observe);
-
-// Smith's learning-rate range test, as fastai's lr_find: the rate grows
-// exponentially from start_lr to end_lr over `steps` steps (passes over the data
-// repeat if needed) from the current weights, which are restored afterwards.
+// Smith's learning-rate range test, as fastai's lr_find.
 struct LrFindPoint {
   double lr;
   float loss;
@@ -107,46 +84,41 @@ struct LrFindResult {
   double suggestion = 0.0;          // steepest descent of the smoothed loss against log lr
   size_t suggestion_index = 0;
 };
-LrFindResult FindLr(const TrainConfig& config, const host::Dataset& data, double start_lr, double end_lr,
-                    size_t steps);
 
 struct EvalResult {
   double loss = 0.0;      // mean NLL
   double accuracy = 0.0;  // fraction correct
 };
-EvalResult Evaluate(const host::Dataset& data, size_t threads = 1);
-EvalResult Evaluate(const host::Dataset& data, const ParallelFor& pf);
 
-// The weights as the notebook's SimpleNet state_dict: linears.{i}.weight [out, in], linears.{i}.bias.
-host::Error SaveModel(const std::string& path);
-host::Error LoadModel(const std::string& path);
-uint64_t ParamsHash();
-
-// Reads and validates a checkpoint: format, architecture, checksum of the tensors.
-host::Error ReadCheckpoint(const std::string& path, Checkpoint* out);
-host::Error ParseCheckpoint(const std::string& name, std::vector<uint8_t> bytes, Checkpoint* out);
-// "<samples>:<FNV-1a of pixels and labels>": resuming on other data is refused.
-std::string DataFingerprint(const host::Dataset& data);
-// Applies "lr=0.001 beta1=0.9 ..." (Describe's format) to config; false on an unknown name or bad value.
-bool ParseHyperparameters(const std::string& text, OptimizerConfig* config);
-std::string Architecture();  // "784-100-100-10"
-std::string DescribeClip(const GradClip& clip);
-
-// Live progress on stderr, only when it is a terminal; at most 10 updates/s.
-class Progress {
+class Session {
  public:
-  explicit Progress(std::string label);
-  ~Progress();
-  void Update(const StepRecord& r, size_t epochs, size_t batches_per_epoch, double samples_per_second);
+  Net& net() { return net_; }
+  const Net& net() const { return net_; }
+
+  // Trains the model from its current weights (or the checkpoint's); batch order from (seed, epoch).
+  TrainResult Train(const TrainConfig& config, const host::Dataset& data, const StepObserver& observe);
+  // The rate grows exponentially from start_lr to end_lr over `steps` steps (passes over the
+  // data repeat if needed) from the current weights, which are restored afterwards.
+  LrFindResult FindLr(const TrainConfig& config, const host::Dataset& data, double start_lr, double end_lr,
+                      size_t steps);
+  EvalResult Evaluate(const host::Dataset& data, size_t threads = 1);
+  EvalResult Evaluate(const host::Dataset& data, const ParallelFor& pf);
+
+  host::Error SaveModel(const std::string& path) const { return cli::SaveModel(path, net_); }
+  host::Error LoadModel(const std::string& path) { return cli::LoadModel(path, &net_, &staging_); }
+  uint64_t ParamsHash() const { return cli::ParamsHash(net_); }
 
  private:
-  std::string label_;
-  bool enabled_;
-  double last_ = -1.0;
-  bool shown_ = false;
-};
+  template <class Rule>
+  TrainResult TrainWith(const Rule& hp, const TrainConfig& config, const host::Dataset& data,
+                        const StepObserver& observe);
 
-double NowSeconds();
+  Net net_;
+  TrainWorkspace ws_;
+  Net best_;     // early stopping's best weights so far
+  Net start_;    // the range test's starting weights
+  Net staging_;  // a file being read, until it is known to be whole
+};
 
 }  // namespace cli
 }  // namespace descent

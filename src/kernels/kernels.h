@@ -61,7 +61,7 @@ using UpdateFn = void (*)(const typename Rule::Scalars& a, float* p, const float
 template <class List>
 struct UpdateTable;
 template <class... R>
-struct UpdateTable<RuleList<R...>> {
+struct UpdateTable<TypeList<R...>> {
   std::tuple<UpdateFn<R>...> fns;
 };
 
@@ -74,11 +74,11 @@ struct Kernels {
 
   template <class Rule>
   constexpr UpdateFn<Rule> update() const {
-    return std::get<RuleIndex<Rule, Rules>::value>(updates.fns);
+    return std::get<TypeIndex<Rule, Rules>::value>(updates.fns);
   }
   template <class Rule>
   constexpr void set_update(UpdateFn<Rule> fn) {
-    std::get<RuleIndex<Rule, Rules>::value>(updates.fns) = fn;
+    std::get<TypeIndex<Rule, Rules>::value>(updates.fns) = fn;
   }
 };
 

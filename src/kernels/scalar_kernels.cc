@@ -100,7 +100,7 @@ constexpr Kernels MakeScalarTable() {
 #define DESCENT_FILL(field, Function, params) k.field = &Function;
   DESCENT_KERNELS(DESCENT_FILL)
 #undef DESCENT_FILL
-  ForEachRule(Rules{}, [&](auto rule) {
+  ForEachType(Rules{}, [&](auto rule) {
     using Rule = decltype(rule);
     k.set_update<Rule>(&Rule::Reference);
   });

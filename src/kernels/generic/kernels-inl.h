@@ -32,7 +32,7 @@ kernels::Kernels MakeTable(const char* backend) {
 #define DESCENT_FILL(field, Function, params) k.field = &Function<O>;
   DESCENT_KERNELS(DESCENT_FILL)
 #undef DESCENT_FILL
-  ForEachRule(Rules{}, [&](auto rule) {
+  ForEachType(Rules{}, [&](auto rule) {
     using Rule = decltype(rule);
     k.set_update<Rule>(&Update<O>);
   });

@@ -1,0 +1,49 @@
+// What several commands share: data loading, output files, and turning the
+// optimizer, schedule and training-control flags into a TrainConfig.
+#ifndef DESCENT_SRC_CLI_COMMANDS_COMMON_H_
+#define DESCENT_SRC_CLI_COMMANDS_COMMON_H_
+
+#include <string>
+#include <vector>
+
+#include "src/cli/flags.h"
+#include "src/cli/session.h"
+
+namespace descent {
+namespace cli {
+
+extern const char* const kDefaultDataDir;  // the bundled data
+extern const char* const kDataHelp;        // --data --test --epochs --batch --seed --threads
+extern const char* const kFindHelp;        // --start-lr --end-lr --steps
+std::string ControlHelp();                 // --schedule ... --early-stop
+
+// Loads a data set and checks it fits the model; bad files end the program with status 3.
+host::Dataset LoadData(const std::string& path, const char* prefix);
+// --test, else the --data directory, else the bundled data.
+std::string DefaultTest(const Flags& flags);
+void WriteOrDie(const std::string& path, const std::string& text);
+void OrDie(const host::Error& e);
+
+// Every hyperparameter as a flag: the booleans are switches, the rest take a value.
+void AddHyperparameterFlags(std::vector<std::string>* valued, std::vector<std::string>* switches);
+// Applies hyperparameter flags to the preset; a flag the rule does not have is a usage error.
+void ApplyHyperparameters(const Flags& flags, OptimizerConfig* config);
+// The preset --optimizer names (or `fallback`), a usage error if unknown.
+OptimizerConfig PresetOrDie(const Flags& flags, const std::string& name);
+
+std::vector<std::string> ControlFlags();
+// Schedule, clipping, evaluation and early stopping from the flags, for a run of
+// `epochs` epochs of `batches` steps with the optimizer already in config.
+void ApplyControls(const Flags& flags, size_t epochs, size_t batches, TrainConfig* config,
+                   const Checkpoint* resume = nullptr);
+
+struct FindSettings {
+  double start_lr, end_lr;
+  size_t steps;
+};
+FindSettings ReadFindSettings(const Flags& flags);
+
+}  // namespace cli
+}  // namespace descent
+
+#endif  // DESCENT_SRC_CLI_COMMANDS_COMMON_H_

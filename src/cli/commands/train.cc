@@ -1,0 +1,151 @@
+// descent train: one optimizer, one run (or the rest of a checkpointed one).
+#include <stdio.h>
+
+#include "src/cli/commands/commands.h"
+#include "src/cli/commands/common.h"
+#include "src/cli/progress.h"
+#include "src/cli/report.h"
+
+namespace descent {
+namespace cli {
+namespace {
+
+void PrintHelp() {
+  printf("usage: descent train [--data PATH] [--test PATH] [--optimizer NAME] [--lr X] [hyperparameter flags]\n"
+         "                     [--epochs N] [--batch N] [--seed N] [--no-shuffle] [--init FILE] [--save FILE]\n"
+         "                     [--loss-csv FILE] [--plot FILE] [--schedule NAME ...] [--clip-norm X] [--clip-value X]\n"
+         "                     [--eval-every N[steps|epochs]] [--early-stop P [--min-delta D]]\n\n"
+         "Trains the MLP 784-100-100-10 and prints a result line.\n\n%s"
+         "  --optimizer NAME %s (default adam)\n"
+         "  --no-shuffle     keep the data order (default: reshuffle every epoch from the seed)\n"
+         "  --init FILE      start from these weights (safetensors) instead of a seeded init\n"
+         "  --save FILE      write the trained weights (safetensors, torch state_dict names)\n"
+         "  --loss-csv FILE  write step,epoch,batch,loss for every step (see --schedule, --eval-every)\n"
+         "  --plot FILE      draw the training loss (and the test loss of each evaluation) as SVG\n"
+         "  --checkpoint FILE         write a checkpoint (weights, optimizer state, position) at the end\n"
+         "  --checkpoint-every N      ...and every N steps; each write is atomic\n"
+         "  --resume FILE             continue a checkpointed run exactly; --epochs counts from the start\n\n"
+         "Hyperparameters (torch.optim names; defaults are torch's for the optimizer):\n%s"
+         "momentum and nesterov are sgd with --momentum 0.9 (and --nesterov).\n\n%s",
+         kDataHelp, Join(PresetNames(), ", ").c_str(), HyperparameterHelp().c_str(), ControlHelp().c_str());
+}
+
+// The optimizer, batch order and position of a run, from the flags and the checkpoint it resumes.
+void ReadRun(const Flags& flags, const Checkpoint* resume, TrainConfig* config) {
+  const std::string optimizer = flags.Text("optimizer", resume ? resume->optimizer.name : "adam");
+  config->optimizer = PresetOrDie(flags, optimizer);
+  if (resume) {
+    if (optimizer != resume->optimizer.name)
+      flags.Usage("--optimizer " + optimizer + ", but the checkpoint was trained with " + resume->optimizer.name);
+    config->optimizer = resume->optimizer;
+  }
+  ApplyHyperparameters(flags, &config->optimizer);
+  if (resume && Describe(config->optimizer) != Describe(resume->optimizer))
+    flags.Usage("hyperparameters differ from the checkpoint's (" + Describe(resume->optimizer) + ")");
+  config->epochs = flags.Count("epochs", 3, 1, 1000000);
+  config->batch = flags.Count("batch", resume ? resume->batch : 256, 1, kMaxBatch);
+  config->seed = flags.Count("seed", resume ? resume->seed : 0, 0, UINT64_MAX);
+  config->shuffle = flags.Has("no-shuffle") ? !flags.Switch("no-shuffle") : (resume ? resume->shuffle : true);
+  config->threads = flags.Count("threads", 1, 1, 64);
+  if (resume && (config->batch != resume->batch || config->seed != resume->seed || config->shuffle != resume->shuffle))
+    flags.Usage("--batch, --seed and --no-shuffle must match the checkpoint's (batch " + std::to_string(resume->batch) +
+                ", seed " + std::to_string(resume->seed) + (resume->shuffle ? ", shuffled)" : ", no shuffle)"));
+  config->checkpoint = flags.Path("checkpoint", "");
+  config->checkpoint_every = flags.Count("checkpoint-every", 0, 1, UINT64_MAX);
+  if (config->checkpoint_every && config->checkpoint.empty()) flags.Usage("--checkpoint-every needs --checkpoint FILE");
+}
+
+// What a resumed run must share with its checkpoint besides the optimizer.
+void CheckResume(const Flags& flags, const TrainConfig& config, const Checkpoint& resume, const host::Dataset& train) {
+  if (Describe(config.schedule) != resume.schedule)
+    flags.Usage("the schedule differs from the checkpoint's (" + resume.schedule + ")");
+  if (DescribeClip(config.clip) != resume.clip) flags.Usage("clipping differs from the checkpoint's (" + resume.clip + ")");
+  if (IsPlateau(config.schedule) || config.early_stop)
+    flags.Usage("--resume cannot continue --schedule plateau or --early-stop: a checkpoint does not hold their state");
+  if (DataFingerprint(train) != resume.data)
+    Die(kExitBadFile, flags.Text("resume", "") + ": was made on other training data (" + resume.data + "), not " +
+                          train.source + " (" + DataFingerprint(train) + ")");
+}
+
+void WriteOutputs(const Flags& flags, const TrainConfig& config, const TrainResult& result) {
+  if (flags.Has("loss-csv")) WriteOrDie(flags.Path("loss-csv", ""), LossCsvHeader(config) + "\n" + LossCsv(result, config));
+  if (!flags.Has("plot")) return;
+  host::Chart chart;
+  chart.title = config.optimizer.name + " on " + Architecture();
+  chart.subtitle = Describe(config.optimizer) + (config.schedule.name == "constant" ? "" : "; " + Describe(config.schedule));
+  chart.x_label = "step (one batch each)";
+  chart.y_label = "loss (NLL, log scale)";
+  chart.series.push_back(LossSeries(result, "training loss"));
+  if (!result.evals.empty()) chart.series.push_back(EvalSeries(result, "test loss", 1));
+  WriteOrDie(flags.Path("plot", ""), host::RenderSvg(chart));
+}
+
+// How the run ended, when not well: the message and status.
+void DieIfFailed(const TrainConfig& config, const TrainResult& result) {
+  if (result.status == Status::kNonFinite) {
+    const StepRecord& r = result.steps.back();
+    Die(kExitNonFinite, "train: the loss or the weights became non-finite (loss " + LossText(r.loss) + ") at step " +
+                            std::to_string(r.step) + " (epoch " + std::to_string(r.epoch) + ", batch " +
+                            std::to_string(r.batch) + ") with " + config.optimizer.name + " " +
+                            Describe(config.optimizer) + "; stopped there" +
+                            (config.checkpoint.empty() ? std::string() : ", " + config.checkpoint + " holds the last good step") +
+                            " (try a smaller --lr)");
+  }
+  if (!result.error.empty()) Die(kExitBadFile, result.error);
+  if (result.status != Status::kOk) Die(kExitBadFile, std::string("train: ") + StatusMessage(result.status));
+}
+
+}  // namespace
+
+int TrainCommand(Session& session, int argc, char** argv) {
+  std::vector<std::string> valued = {"data", "test", "optimizer", "epochs", "batch", "seed", "threads", "init", "save",
+                                     "loss-csv", "plot", "checkpoint", "checkpoint-every", "resume"};
+  for (const std::string& n : ControlFlags()) valued.push_back(n);
+  std::vector<std::string> switches = {"no-shuffle"};
+  AddHyperparameterFlags(&valued, &switches);
+  const Flags flags("train", argc, argv, valued, switches);
+  if (flags.help()) return PrintHelp(), 0;
+  TrainConfig config;
+  static Checkpoint resume;  // the run to continue, when --resume is given
+  const bool resuming = flags.Has("resume");
+  if (resuming) {
+    if (flags.Has("init")) flags.Usage("--init and --resume exclude each other (a checkpoint holds its weights)");
+    OrDie(ReadCheckpoint(flags.Path("resume", ""), &resume));
+    config.resume = &resume;
+  }
+  ReadRun(flags, config.resume, &config);
+  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train");
+  const host::Dataset test = LoadData(DefaultTest(flags), "t10k");
+  ApplyControls(flags, config.epochs, (train.count + config.batch - 1) / config.batch, &config, config.resume);
+  config.test = &test;
+  if (resuming) CheckResume(flags, config, resume, train);
+  if (flags.Has("init")) OrDie(session.LoadModel(flags.Path("init", "")));
+  else if (!resuming) Init(session.net(), config.seed);
+
+  TrainResult result;
+  {
+    Progress progress(config.optimizer.name);
+    result = session.Train(config, train, [&](const StepRecord& r, size_t batches, double sps) {
+      progress.Update(r.epoch, config.epochs, r.batch, batches, r.loss, sps);
+      return true;
+    });
+  }
+  WriteOutputs(flags, config, result);
+  if (result.stopped_early && config.early_stop) {
+    const EvalRecord& best = result.evals[result.best_eval];
+    fprintf(stderr, "descent: train: early stop after %zu evaluations without improvement; the weights are step %zu's "
+            "(test loss %.6f)\n", config.early_stop, best.step, best.test_loss);
+  }
+  DieIfFailed(config, result);
+  if (flags.Has("save")) OrDie(session.SaveModel(flags.Path("save", "")));
+  const EvalResult eval = session.Evaluate(test, config.threads);
+  printf("result optimizer=%s epochs=%zu steps=%zu train_loss=%.6f test_loss=%.6f test_accuracy=%.4f "
+         "params_hash=%016llx seconds=%.3f samples_per_second=%.0f\n",
+         config.optimizer.name.c_str(), config.epochs, result.steps.size(), result.train_loss, eval.loss, eval.accuracy,
+         static_cast<unsigned long long>(session.ParamsHash()), result.seconds,
+         static_cast<double>(result.samples) / result.seconds);
+  return 0;
+}
+
+}  // namespace cli
+}  // namespace descent
