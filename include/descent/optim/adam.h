@@ -1,4 +1,4 @@
-// Adam and AdamW, and what the whole Adam family (Adamax, NAdam, RAdam) shares:
+// Adam and AdamW, and what the rest of the Adam family shares:
 // the hyperparameters lr, beta1, beta2, eps, weight_decay and their checks.
 #ifndef DESCENT_OPTIM_ADAM_H_
 #define DESCENT_OPTIM_ADAM_H_
