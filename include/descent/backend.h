@@ -19,13 +19,16 @@ const char* BackendName();
 size_t CompiledIsas(const char** names, size_t capacity);   // kernels this build has
 size_t SupportedIsas(const char** names, size_t capacity);  // ...that this CPU can run
 
-// The instruction set in use. On first use of any kernel it is the best
-// supported one, or the one the environment variable DESCENT_ISA names.
+// The instruction set in use. The choice is made once, on the first call of
+// any kernel or of these functions, from whichever thread (std::call_once): the
+// best supported one, or the one the environment variable DESCENT_ISA names.
+// It is descent's own: Highway's process-wide dispatch state is never changed.
 const char* ActiveIsa();
 
 // Pins the kernels to one instruction set: kUnsupported if this build has no
 // kernels for it or the CPU cannot run them (the current choice then stays).
-// Not thread-safe: call it before training starts.
+// Safe to call from any thread; kernels called after it use the new choice
+// (one step running meanwhile may mix them: the bits are the same either way).
 Status SelectIsa(const char* name);
 
 }  // namespace descent

@@ -1,0 +1,24 @@
+// The results users depend on, pinned: the same weights on every machine,
+// backend, instruction set and thread count tried so far (Zen 5, Intel, Zen 1,
+// aarch64; Highway, xsimd, scalar). A change that moves one changes every
+// user's results. Cheap enough for every CI stage, emulated ones included.
+#include "tests/cli_util.h"
+#include "tests/doctest_config.h"
+
+namespace {
+
+TEST_CASE("pinned: one epoch of Adam on the bundled data, 1 and 2 threads") {
+  for (const char* threads : {"1", "2"}) {
+    const Run r = Descent(std::string("train --optimizer adam --epochs 1 --threads ") + threads);
+    REQUIRE(r.code == 0);
+    CHECK(Field(r.out, "params_hash") == "c7c4c24d7a455bff");
+  }
+}
+
+TEST_CASE("pinned: one epoch of centered RMSprop with momentum and weight decay") {
+  const Run r = Descent("train --optimizer rmsprop --centered --momentum 0.5 --weight-decay 1e-4 --epochs 1 --threads 2");
+  REQUIRE(r.code == 0);
+  CHECK(Field(r.out, "params_hash") == "5fc99be0501d5c9f");
+}
+
+}  // namespace
