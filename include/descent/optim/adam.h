@@ -76,28 +76,12 @@ struct Adam {
 
 // Loshchilov, Hutter 2019: Adam with decoupled weight decay, p *= 1 - lr*wd first.
 // https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html
-struct AdamW {
+// Adam's hyperparameters, state and update; weight_decay defaults to 1e-2.
+struct AdamW : Adam {
   static constexpr const char* kName = "adamw";
-  static constexpr size_t kSlots = 3;
-  static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 1e-2;
-  bool amsgrad = false;
+  constexpr AdamW() { weight_decay = 1e-2; }
 
-  template <class Self, class F>
-  static void Reflect(Self& h, F&& f) {
-    Adam::Reflect(h, f);
-  }
-  const char* InvalidReason() const { return internal::InvalidAdamFamily(*this); }
-
-  using Scalars = internal::AdamScalars;
   Scalars Prepare(StepClock& clock, float* const*, size_t) const { return internal::PrepareAdam(*this, true, clock); }
-  static void Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
-    internal::ReferenceAdam(a, p, g, slots, n);
-  }
 };
 
 }  // namespace descent

@@ -9,13 +9,22 @@ inline V Decayed(bool on, V p, float wd, V g) {
   return on ? X::Fma(p, X::Set(wd), g) : g;
 }
 
-// Adam's moments at m, v: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2, stored and returned.
-template <class X, class Scalars, class V>
-inline void Moments(const Scalars& a, V grad, float* m, float* v, V* mi, V* vi) {
-  *mi = X::Fma(grad, X::Set(a.one_minus_beta1), X::Load(m) * X::Set(a.beta1));
-  *vi = X::Fma(X::Set(a.one_minus_beta2) * grad, grad, X::Load(v) * X::Set(a.beta2));
-  X::Store(*mi, m);
-  X::Store(*vi, v);
+// What the Adam family computes first at element i: the weight, the (decayed) gradient and the
+// moments m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2, stored and returned.
+template <class V>
+struct AdamLanes {
+  V w, grad, m, v;
+};
+template <class X, class Scalars>
+inline AdamLanes<typename X::V> Moments(const Scalars& a, typename X::V w, const float* g, float* m, float* v) {
+  AdamLanes<typename X::V> l;
+  l.w = w;
+  l.grad = Decayed<X>(a.has_weight_decay, w, a.weight_decay, X::Load(g));
+  l.m = X::Fma(l.grad, X::Set(a.one_minus_beta1), X::Load(m) * X::Set(a.beta1));
+  l.v = X::Fma(X::Set(a.one_minus_beta2) * l.grad, l.grad, X::Load(v) * X::Set(a.beta2));
+  X::Store(l.m, m);
+  X::Store(l.v, v);
+  return l;
 }
 
 template <class O>
@@ -100,17 +109,15 @@ void Update(const internal::AdamScalars& a, float* p, const float* g, float* con
     using X = decltype(ops);
     auto w = X::Load(p + i);
     if (a.decoupled) w = w * X::Set(a.decay);
-    const auto grad = Decayed<X>(a.has_weight_decay, w, a.weight_decay, X::Load(g + i));
-    typename X::V mi, vi;
-    Moments<X>(a, grad, m + i, v + i, &mi, &vi);
-    auto used = vi;
+    const auto l = Moments<X>(a, w, g + i, m + i, v + i);
+    auto used = l.v;
     if (a.amsgrad) {
       const auto old = X::Load(vmax + i);
-      used = X::Select(old > vi, old, vi);
+      used = X::Select(old > l.v, old, l.v);
       X::Store(used, vmax + i);
     }
     const auto denom = X::Sqrt(used) / X::Set(a.bc2_sqrt) + X::Set(a.eps);
-    X::Store(w + (X::Set(a.neg_step_size) * mi) / denom, p + i);
+    X::Store(l.w + (X::Set(a.neg_step_size) * l.m) / denom, p + i);
   });
 }
 
@@ -136,13 +143,10 @@ void Update(const NAdam::Scalars& a, float* p, const float* g, float* const* s, 
   float *m = s[0], *v = s[1];
   ForEachLane<O>(n, [&](auto ops, size_t i) DESCENT_ATTR {
     using X = decltype(ops);
-    const auto w = X::Load(p + i);
-    const auto grad = Decayed<X>(a.has_weight_decay, w, a.weight_decay, X::Load(g + i));
-    typename X::V mi, vi;
-    Moments<X>(a, grad, m + i, v + i, &mi, &vi);
-    const auto denom = X::Sqrt(vi / X::Set(a.bc2)) + X::Set(a.eps);
-    const auto w1 = w + (X::Set(a.grad_coef) * grad) / denom;
-    X::Store(w1 + (X::Set(a.avg_coef) * mi) / denom, p + i);
+    const auto l = Moments<X>(a, X::Load(p + i), g + i, m + i, v + i);
+    const auto denom = X::Sqrt(l.v / X::Set(a.bc2)) + X::Set(a.eps);
+    const auto w1 = l.w + (X::Set(a.grad_coef) * l.grad) / denom;
+    X::Store(w1 + (X::Set(a.avg_coef) * l.m) / denom, p + i);
   });
 }
 
@@ -151,15 +155,12 @@ void Update(const RAdam::Scalars& a, float* p, const float* g, float* const* s, 
   float *m = s[0], *v = s[1];
   ForEachLane<O>(n, [&](auto ops, size_t i) DESCENT_ATTR {
     using X = decltype(ops);
-    const auto w = X::Load(p + i);
-    const auto grad = Decayed<X>(a.has_weight_decay, w, a.weight_decay, X::Load(g + i));
-    typename X::V mi, vi;
-    Moments<X>(a, grad, m + i, v + i, &mi, &vi);
-    auto update = (mi / X::Set(a.bc1)) * X::Set(a.lr);
+    const auto l = Moments<X>(a, X::Load(p + i), g + i, m + i, v + i);
+    auto update = (l.m / X::Set(a.bc1)) * X::Set(a.lr);
     if (a.rectified) {
-      const auto adapt = (X::Set(1.0f) / (X::Sqrt(vi) + X::Set(a.eps))) * X::Set(a.bc2_sqrt);
+      const auto adapt = (X::Set(1.0f) / (X::Sqrt(l.v) + X::Set(a.eps))) * X::Set(a.bc2_sqrt);
       update = (update * adapt) * X::Set(a.rect);
     }
-    X::Store(w - update, p + i);
+    X::Store(l.w - update, p + i);
   });
 }
