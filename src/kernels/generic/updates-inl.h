@@ -17,14 +17,14 @@ struct AdamLanes {
 };
 template <class X, class Scalars>
 inline AdamLanes<typename X::V> Moments(const Scalars& a, typename X::V w, const float* g, float* m, float* v) {
-  AdamLanes<typename X::V> l;
-  l.w = w;
-  l.grad = Decayed<X>(a.has_weight_decay, w, a.weight_decay, X::Load(g));
-  l.m = X::Fma(l.grad, X::Set(a.one_minus_beta1), X::Load(m) * X::Set(a.beta1));
-  l.v = X::Fma(X::Set(a.one_minus_beta2) * l.grad, l.grad, X::Load(v) * X::Set(a.beta2));
-  X::Store(l.m, m);
-  X::Store(l.v, v);
-  return l;
+  // (Built whole, never default-constructed: on some targets the implicit
+  // constructor of a struct of vectors lacks the target attribute.)
+  const auto grad = Decayed<X>(a.has_weight_decay, w, a.weight_decay, X::Load(g));
+  const auto mi = X::Fma(grad, X::Set(a.one_minus_beta1), X::Load(m) * X::Set(a.beta1));
+  const auto vi = X::Fma(X::Set(a.one_minus_beta2) * grad, grad, X::Load(v) * X::Set(a.beta2));
+  X::Store(mi, m);
+  X::Store(vi, v);
+  return {w, grad, mi, vi};
 }
 
 template <class O>
