@@ -1,15 +1,19 @@
 // IDX and Kaggle-CSV readers: validate everything before trusting anything.
 #include "src/host/dataset.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace descent {
 namespace host {
 namespace {
 
-constexpr size_t kMaxFileBytes = size_t{1} << 31;
+// The largest IDX data this reader takes (60,000 28x28 images are 47 MB).
+constexpr uint64_t kMaxIdxBytes = uint64_t{1} << 31;
 
 uint32_t BigEndian32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
@@ -31,14 +35,14 @@ Error IdxHeader(const std::string& name, const std::vector<uint8_t>& b, uint32_t
   for (uint32_t d = 0; d < dims; ++d) {
     sizes[d] = BigEndian32(&b[4 + 4 * d]);
     elements *= sizes[d];
-    if (elements > kMaxFileBytes) return Fail(name, "IDX dimensions are implausibly large");
+    if (elements > kMaxIdxBytes) return Fail(name, "IDX dimensions are implausibly large");
   }
   expected += elements;
   if (b.size() < expected)
     return Fail(name, "truncated: the header promises " + std::to_string(expected) + " bytes, the file has " +
                           std::to_string(b.size()));
   if (b.size() > expected)
-    return Fail(name, "has " + std::to_string(b.size() - expected) + " bytes after the data the header describes");
+    return Fail(name, "has bytes after the data the header describes (" + std::to_string(expected) + " bytes)");
   return Error{};
 }
 
@@ -64,7 +68,7 @@ Error ParseIdx(const std::string& images_name, std::vector<uint8_t> images,
   return Error{};
 }
 
-Error ParseCsv(const std::string& name, const std::string& text, Dataset* out) {
+Error ParseCsv(const std::string& name, std::string_view text, Dataset* out) {
   size_t at = 0;
   if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) at = 3;  // UTF-8 byte order mark
   size_t line_no = 0;
@@ -73,7 +77,7 @@ Error ParseCsv(const std::string& name, const std::string& text, Dataset* out) {
     if (at >= text.size()) return false;
     size_t end = text.find('\n', at);
     if (end == std::string::npos) end = text.size();
-    *line = text.substr(at, end - at);
+    *line = std::string(text.substr(at, end - at));
     if (!line->empty() && line->back() == '\r') line->pop_back();
     at = end + 1;
     ++line_no;
@@ -90,6 +94,8 @@ Error ParseCsv(const std::string& name, const std::string& text, Dataset* out) {
   out->pixels_per_image = pixels;
   out->pixels.clear();
   out->labels.clear();
+  const size_t rows = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  out->pixels.reserve(rows * pixels), out->labels.reserve(rows);
   while (next_line(&line)) {
     if (line.empty()) {
       if (at >= text.size()) break;  // a final newline
@@ -97,18 +103,18 @@ Error ParseCsv(const std::string& name, const std::string& text, Dataset* out) {
     }
     const char* p = line.c_str();
     for (size_t col = 0; col < columns; ++col) {
-      const std::string where = "line " + std::to_string(line_no) + ", column " + std::to_string(col + 1);
+      auto where = [&] { return "line " + std::to_string(line_no) + ", column " + std::to_string(col + 1); };
       unsigned value = 0;
       size_t digits = 0;
       while (*p >= '0' && *p <= '9' && digits < 4) value = value * 10 + static_cast<unsigned>(*p++ - '0'), ++digits;
-      if (digits == 0) return Fail(name, where + ": expected a non-negative integer, found `" + std::string(p).substr(0, 12) + "`");
+      if (digits == 0) return Fail(name, where() + ": expected a non-negative integer, found `" + std::string(p).substr(0, 12) + "`");
       if (value > 255 || (*p >= '0' && *p <= '9'))
-        return Fail(name, where + ": value out of range (pixels and labels are 0..255)");
+        return Fail(name, where() + ": value out of range (pixels and labels are 0..255)");
       const char expected = col + 1 == columns ? '\0' : ',';
       if (*p != expected) {
         if (expected == '\0') return Fail(name, "line " + std::to_string(line_no) + ": more than the header's " + std::to_string(columns) + " columns");
         if (*p == '\0') return Fail(name, "line " + std::to_string(line_no) + ": " + std::to_string(col + 1) + " columns, the header has " + std::to_string(columns));
-        return Fail(name, where + ": unexpected character `" + std::string(1, *p) + "`");
+        return Fail(name, where() + ": unexpected character `" + std::string(1, *p) + "`");
       }
       if (*p) ++p;
       (col == 0 ? out->labels : out->pixels).push_back(static_cast<uint8_t>(value));
@@ -119,13 +125,36 @@ Error ParseCsv(const std::string& name, const std::string& text, Dataset* out) {
   return Error{};
 }
 
-Error LoadDataset(const std::string& path, const std::string& prefix, Dataset* out) {
-  if (!IsDirectory(path)) {
-    if (!IsFile(path)) return Fail(path, "no such file or directory");
-    std::vector<uint8_t> bytes;
-    if (Error e = ReadFile(path, kMaxFileBytes, &bytes)) return e;
-    return ParseCsv(path, std::string(bytes.begin(), bytes.end()), out);
+Error ReadIdxFile(const std::string& path, uint32_t dims, std::vector<uint8_t>* out) {
+  GzipReader reader;
+  if (Error e = reader.Open(path)) return e;
+  // The header says how much data there is: read that much and one byte more, no further.
+  uint8_t header[16] = {};
+  const size_t header_size = 4 + 4 * size_t{dims};
+  size_t got = 0;
+  if (Error e = reader.Read(header, header_size, &got)) return e;
+  std::vector<uint8_t> head(header, header + got);
+  uint64_t elements = 1;
+  if (got == header_size) {
+    for (uint32_t d = 0; d < dims && head[3] == dims; ++d) elements *= BigEndian32(&header[4 + 4 * d]);
+    if (elements > kMaxIdxBytes) return Fail(path, "IDX dimensions are implausibly large");
   }
+  const size_t budget = got == header_size ? header_size + static_cast<size_t>(elements) + 1 : got;
+  *out = std::move(head);
+  out->resize(budget);
+  size_t rest = 0;
+  if (Error e = reader.Read(out->data() + got, budget - got, &rest)) return e;
+  out->resize(got + rest);
+  return Error{};
+}
+
+Error LoadDataset(const std::string& path, const std::string& prefix, Dataset* out) {
+  if (!IsDirectory(path)) {  // a CSV file (or pipe)
+    std::vector<uint8_t> bytes;
+    if (Error e = ReadFile(path, kMaxCsvBytes, &bytes)) return e;
+    return ParseCsv(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), out);
+  }
+  if (access(path.c_str(), R_OK | X_OK) != 0) return Fail(path, std::string("cannot read the directory: ") + strerror(errno));
   auto find = [&](const std::string& stem, std::string* found) {
     for (const char* suffix : {"", ".gz"}) {
       const std::string candidate = path + "/" + stem + suffix;
@@ -139,8 +168,8 @@ Error LoadDataset(const std::string& path, const std::string& prefix, Dataset* o
   if (!find(images_stem, &images_path)) return Fail(path, "has no " + images_stem + "[.gz]");
   if (!find(labels_stem, &labels_path)) return Fail(path, "has no " + labels_stem + "[.gz]");
   std::vector<uint8_t> images, labels;
-  if (Error e = ReadFile(images_path, kMaxFileBytes, &images)) return e;
-  if (Error e = ReadFile(labels_path, kMaxFileBytes, &labels)) return e;
+  if (Error e = ReadIdxFile(images_path, 3, &images)) return e;
+  if (Error e = ReadIdxFile(labels_path, 1, &labels)) return e;
   return ParseIdx(images_path, std::move(images), labels_path, std::move(labels), out);
 }
 

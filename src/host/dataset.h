@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/host/files.h"
@@ -31,9 +32,14 @@ Error ParseIdx(const std::string& images_name, std::vector<uint8_t> images,
                const std::string& labels_name, std::vector<uint8_t> labels, Dataset* out);
 // Parses the Kaggle CSV: a header `label,pixel0,...`, then rows of integers
 // (label first, pixels 0..255). Accepts a UTF-8 BOM and CRLF line ends.
-Error ParseCsv(const std::string& name, const std::string& text, Dataset* out);
+Error ParseCsv(const std::string& name, std::string_view text, Dataset* out);
+// The largest CSV text LoadDataset reads (Kaggle's 42,000-row MNIST train.csv is 73 MB).
+inline constexpr size_t kMaxCsvBytes = size_t{512} << 20;
+// Reads an IDX file of `dims` dimensions: the header, then only as much data as it
+// promises and one byte more (ParseIdx reports the excess).
+Error ReadIdxFile(const std::string& path, uint32_t dims, std::vector<uint8_t>* out);
 
-// Loads `path`: a CSV file, or a directory holding `<prefix>-images-idx3-ubyte`
+// Loads `path`: a CSV file (or pipe), or a directory holding `<prefix>-images-idx3-ubyte`
 // and `<prefix>-labels-idx1-ubyte` (each optionally .gz), prefix "train" or "t10k".
 Error LoadDataset(const std::string& path, const std::string& prefix, Dataset* out);
 
