@@ -150,6 +150,7 @@ Error ReadIdxFile(const std::string& path, uint32_t dims, std::vector<uint8_t>* 
 
 Error LoadDataset(const std::string& path, const std::string& prefix, Dataset* out) {
   if (!IsDirectory(path)) {  // a CSV file (or pipe)
+    if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) return Fail(path, "no such file or directory");
     std::vector<uint8_t> bytes;
     if (Error e = ReadFile(path, kMaxCsvBytes, &bytes)) return e;
     return ParseCsv(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), out);
