@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "src/cli/flags.h"
 
@@ -12,7 +13,8 @@ namespace cli {
 namespace {
 
 constexpr const char* kFormat = "descent-checkpoint";
-constexpr const char* kVersion = "1";
+// 2: header_crc32 covers the metadata too. 1 (tensors only) is still read.
+constexpr const char* kVersion = "2";
 
 std::string Hex(uint64_t v, int digits) {
   char buf[24];
@@ -50,12 +52,6 @@ bool ParseClip(const std::string& text, GradClip* clip) {
 host::Error WriteCheckpoint(const std::string& path, const Checkpoint& at, const Net& net, const SlotsRef& slots) {
   std::vector<host::TensorRef> tensors = WeightTensors(net);
   for (size_t k = 0; k < slots.count; ++k) tensors.push_back({SlotName(slots, k), {Net::kNumParams}, slots.data[k]});
-  uint32_t crc = 0;
-  for (const host::TensorRef& t : tensors) {
-    size_t n = 1;
-    for (size_t d : t.shape) n *= d;
-    crc = Crc32(t.data, n * sizeof(float), crc);
-  }
   const host::Metadata meta = {
       {"format", kFormat},
       {"format_version", kVersion},
@@ -73,19 +69,18 @@ host::Error WriteCheckpoint(const std::string& path, const Checkpoint& at, const
       {"schedule", at.schedule},
       {"clip", at.clip},
       {"data", at.data},
-      {"tensor_crc32", Hex(crc, 8)},
   };
-  return host::WriteSafetensors(path, tensors, meta);
+  return host::WriteFileAtomic(path, EncodeWithChecksums(tensors, meta));
 }
 
 host::Error ReadCheckpoint(const std::string& path, Checkpoint* out) {
   std::vector<uint8_t> bytes;
-  if (host::Error e = host::ReadFile(path, size_t{1} << 32, &bytes)) return e;
+  if (host::Error e = host::ReadFile(path, kModelFileLimits.max_file_bytes, &bytes)) return e;
   return ParseCheckpoint(path, std::move(bytes), out);
 }
 
 host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes, Checkpoint* out) {
-  if (host::Error e = host::ParseSafetensors(path, std::move(bytes), &out->file)) return e;
+  if (host::Error e = host::ParseSafetensors(path, std::move(bytes), &out->file, kModelFileLimits)) return e;
   const host::Safetensors& f = out->file;
   auto meta = [&](const char* key, std::string* value) -> host::Error {
     const std::string* v = f.Meta(key);
@@ -104,8 +99,12 @@ host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes,
   if (host::Error e = meta("format", &text)) return e;
   if (text != kFormat) return host::Fail(path, "is not a descent checkpoint (format \"" + text + "\")");
   if (host::Error e = meta("format_version", &text)) return e;
-  if (text != kVersion)
-    return host::Fail(path, "has checkpoint format version " + text + ", this program reads " + kVersion);
+  if (text != kVersion && text != "1")
+    return host::Fail(path, "has checkpoint format version " + text + ", this program reads 1 and " + kVersion);
+  const bool legacy = text == "1";
+  // Before anything in it is believed: version 2 protects every byte of the header.
+  if (!legacy)
+    if (host::Error e = VerifyChecksums(f, true)) return e;
   if (host::Error e = meta("architecture", &text)) return e;
   if (text != Architecture()) return host::Fail(path, "was saved from an MLP " + text + ", this model is " + Architecture());
   std::string name, hyper;
@@ -118,6 +117,7 @@ host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes,
   out->batch = v;
   if (host::Error e = number("seed", 10, &out->seed)) return e;
   if (host::Error e = meta("shuffle", &text)) return e;
+  if (text != "true" && text != "false") return host::Fail(path, "has an invalid shuffle flag " + text);
   out->shuffle = text == "true";
   if (host::Error e = number("step", 10, &out->clock.step)) return e;
   if (host::Error e = number("epoch", 10, &v)) return e;
@@ -133,24 +133,51 @@ host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes,
   out->schedule = f.Meta("schedule") ? *f.Meta("schedule") : "constant";
   out->clip = f.Meta("clip") ? *f.Meta("clip") : DescribeClip(GradClip());
   if (host::Error e = meta("data", &out->data)) return e;
-  if (host::Error e = number("tensor_crc32", 16, &v)) return e;
-  // The checksum covers the tensors in file order, which is the order they were written in.
-  std::vector<const host::Safetensors::Entry*> entries;
-  for (const auto& entry : f.entries) entries.push_back(&entry);
-  std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
-  uint32_t crc = 0;
-  for (const auto* entry : entries) crc = Crc32(f.bytes.data() + f.data_start + entry->begin, entry->end - entry->begin, crc);
-  if (crc != v)
-    return host::Fail(path, "is corrupted: the tensors' checksum does not match (CRC-32 " + Hex(crc, 8) + ", expected " +
-                                Hex(v, 8) + ")");
+  if (legacy) {  // version 1: the tensors' checksum only
+    if (host::Error e = number("tensor_crc32", 16, &v)) return e;
+    std::vector<const host::Safetensors::Entry*> entries;
+    for (const auto& entry : f.entries) entries.push_back(&entry);
+    std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
+    uint32_t crc = 0;
+    for (const auto* entry : entries) crc = Crc32(f.bytes.data() + f.data_start + entry->begin, entry->end - entry->begin, crc);
+    if (crc != v)
+      return host::Fail(path, "is corrupted: the tensors' checksum does not match (CRC-32 " + Hex(crc, 8) + ", expected " +
+                                  Hex(v, 8) + ")");
+  }
+  // Every number within what a run can reach (the position is checked against the data on resume).
   if (out->batch == 0 || out->batch > kMaxBatch) return host::Fail(path, "has an invalid batch size " + std::to_string(out->batch));
+  if (out->epoch > kMaxEpochs) return host::Fail(path, "has an invalid epoch " + std::to_string(out->epoch));
+  if (!(out->epoch_loss_sum >= 0.0 && out->epoch_loss_sum < 1e300))
+    return host::Fail(path, "has an invalid epoch_loss_sum " + std::to_string(out->epoch_loss_sum));
+  if (!(out->clock.mu_product > 0.0f && out->clock.mu_product <= 1.0f))
+    return host::Fail(path, "has an invalid mu_product " + std::to_string(out->clock.mu_product));
+  return host::Error{};
+}
+
+size_t Batches(const Checkpoint& c, size_t samples) { return (samples + c.batch - 1) / c.batch; }
+
+size_t EpochsDone(const Checkpoint& c, size_t samples) { return c.epoch + (c.next_batch == Batches(c, samples) ? 1 : 0); }
+
+host::Error CheckPosition(const Checkpoint& c, size_t samples, const std::string& path) {
+  const size_t batches = Batches(c, samples);
+  if (c.next_batch > batches || c.clock.step != uint64_t{c.epoch} * batches + c.next_batch)
+    return host::Fail(path, "is inconsistent: step " + std::to_string(c.clock.step) + " is not epoch " +
+                                std::to_string(c.epoch) + " of " + std::to_string(batches) + " batches plus " +
+                                std::to_string(c.next_batch));
   return host::Error{};
 }
 
 host::Error RestoreCheckpoint(const Checkpoint& from, Net* net, Net* staging, const SlotsRef& slots) {
   if (host::Error e = ReadWeights(from.file, staging)) return e;
-  for (size_t k = 0; k < slots.count; ++k)
+  for (size_t i = 0; i < Net::kNumParams; ++i)
+    if (!std::isfinite(staging->params()[i]))
+      return host::Fail(from.file.path, "holds a non-finite weight (parameter " + std::to_string(i) + ")");
+  for (size_t k = 0; k < slots.count; ++k) {
     if (host::Error e = from.file.ReadF32(SlotName(slots, k), {Net::kNumParams}, slots.data[k])) return e;
+    for (size_t i = 0; i < Net::kNumParams; ++i)
+      if (!std::isfinite(slots.data[k][i]))
+        return host::Fail(from.file.path, std::string("holds a non-finite ") + slots.names[k] + " value");
+  }
   *net = *staging;
   return host::Error{};
 }

@@ -44,7 +44,13 @@ host::Error WriteCheckpoint(const std::string& path, const Checkpoint& at, const
 // Reads and validates a checkpoint: format, architecture, every field, the checksum of the tensors.
 host::Error ReadCheckpoint(const std::string& path, Checkpoint* out);
 host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes, Checkpoint* out);
-// The weights and optimizer state of a read checkpoint; *net is left alone on failure.
+// The largest --epochs.
+inline constexpr size_t kMaxEpochs = 1000000;
+// Whether the checkpoint's position is one a run over `samples` samples reaches
+// (step = epoch * batches + next_batch), so replaying a schedule to it is bounded by the run.
+host::Error CheckPosition(const Checkpoint& checkpoint, size_t samples, const std::string& path);
+size_t EpochsDone(const Checkpoint& checkpoint, size_t samples);
+// The weights and optimizer state of a read checkpoint, all finite; *net is left alone on failure.
 host::Error RestoreCheckpoint(const Checkpoint& from, Net* net, Net* staging, const SlotsRef& slots);
 
 // "<samples>:<FNV-1a of pixels and labels>": resuming on other data is refused.

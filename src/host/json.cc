@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <unordered_set>
+
 namespace descent {
 namespace host {
 namespace {
@@ -12,7 +14,7 @@ constexpr int kMaxDepth = 32;
 
 class Parser {
  public:
-  explicit Parser(const std::string& text) : s_(text) {}
+  Parser(const std::string& text, size_t max_values) : s_(text), max_values_(max_values) {}
 
   bool Document(Json* out, std::string* error) {
     bool ok = Value(out, 0);
@@ -41,6 +43,7 @@ class Parser {
   }
   bool Value(Json* out, int depth) {
     if (depth > kMaxDepth) return Fail("JSON nested too deeply");
+    if (++values_ > max_values_) return Fail("more than " + std::to_string(max_values_) + " JSON values");
     Space();
     if (at_ >= s_.size()) return Fail("unexpected end of JSON");
     const char c = s_[at_];
@@ -58,6 +61,7 @@ class Parser {
     ++at_;
     Space();
     if (at_ < s_.size() && s_[at_] == '}') return ++at_, true;
+    std::unordered_set<std::string> keys;  // duplicates found in linear time
     for (;;) {
       Space();
       if (at_ >= s_.size() || s_[at_] != '"') return Fail("expected a string key");
@@ -68,7 +72,7 @@ class Parser {
       ++at_;
       Json value;
       if (!Value(&value, depth + 1)) return false;
-      if (out->Find(key)) return Fail("duplicate key \"" + key + "\"");
+      if (!keys.insert(key).second) return Fail("duplicate key \"" + key + "\"");
       out->members.emplace_back(std::move(key), std::move(value));
       Space();
       if (at_ < s_.size() && s_[at_] == ',') { ++at_; continue; }
@@ -162,6 +166,8 @@ class Parser {
   }
 
   const std::string& s_;
+  const size_t max_values_;
+  size_t values_ = 0;
   size_t at_ = 0;
   std::string error_;
 };
@@ -174,9 +180,9 @@ const Json* Json::Find(const std::string& key) const {
   return nullptr;
 }
 
-bool ParseJson(const std::string& text, Json* out, std::string* error) {
+bool ParseJson(const std::string& text, Json* out, std::string* error, size_t max_values) {
   *out = Json();
-  return Parser(text).Document(out, error);
+  return Parser(text, max_values).Document(out, error);
 }
 
 std::string JsonQuote(const std::string& s) {

@@ -26,8 +26,9 @@ struct Json {
   const Json* Find(const std::string& key) const;
 };
 
-// Parses the whole of `text`; on failure *error says what and where.
-bool ParseJson(const std::string& text, Json* out, std::string* error);
+// Parses the whole of `text`; on failure *error says what and where. At most
+// max_values values (each costs about 100 bytes), duplicate keys found in linear time.
+bool ParseJson(const std::string& text, Json* out, std::string* error, size_t max_values = 1 << 16);
 
 // `s` as a JSON string literal.
 std::string JsonQuote(const std::string& s);

@@ -13,8 +13,6 @@ namespace {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors data is little-endian");
 
-constexpr size_t kMaxHeader = 100u << 20;  // the format's own limit
-constexpr size_t kMaxFile = size_t{4} << 30;
 
 size_t DtypeSize(const std::string& dtype) {
   if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
@@ -85,25 +83,32 @@ Error Safetensors::ReadF32(const std::string& name, const std::vector<size_t>& s
   return Error{};
 }
 
-Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safetensors* out) {
+Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safetensors* out,
+                       const SafetensorsLimits& limits) {
   *out = Safetensors();
   out->path = path;
   if (bytes.size() < 8) return Fail(path, "too short for a safetensors file (" + std::to_string(bytes.size()) + " bytes)");
   uint64_t header_len;
   memcpy(&header_len, bytes.data(), 8);
-  if (header_len > kMaxHeader || header_len > bytes.size() - 8)
+  if (header_len > limits.max_header_bytes || header_len > bytes.size() - 8)
     return Fail(path, "bad safetensors header length " + std::to_string(header_len) + " (file has " +
                           std::to_string(bytes.size()) + " bytes)");
   const std::string header(reinterpret_cast<const char*>(bytes.data()) + 8, header_len);
   Json json;
   std::string why;
-  if (!ParseJson(header, &json, &why)) return Fail(path, "bad safetensors header JSON: " + why);
+  // A tensor takes at most 4 values besides its shape's; a shape at most 8 dimensions here.
+  if (!ParseJson(header, &json, &why, 16 * limits.max_entries))
+    return Fail(path, "bad safetensors header JSON: " + why);
   if (json.type != Json::Type::kObject) return Fail(path, "safetensors header is not a JSON object");
+  if (json.members.size() > limits.max_entries)
+    return Fail(path, "has " + std::to_string(json.members.size()) + " header entries, more than the " +
+                          std::to_string(limits.max_entries) + " this reader takes");
   out->data_start = 8 + header_len;
   const size_t data_size = bytes.size() - out->data_start;
   for (const auto& [name, value] : json.members) {
     if (name == "__metadata__") {
       if (value.type != Json::Type::kObject) return Fail(path, "__metadata__ is not an object");
+      if (value.members.size() > limits.max_entries) return Fail(path, "has too many __metadata__ entries");
       for (const auto& [key, v] : value.members) {
         if (v.type != Json::Type::kString) return Fail(path, "__metadata__ value of \"" + key + "\" is not a string");
         out->metadata.emplace_back(key, v.string);
@@ -129,7 +134,7 @@ Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safe
     for (const Json& d : shape->items) {
       if (!d.is_uint) return Fail(path, what + " has a shape entry that is not a non-negative integer");
       e.shape.push_back(static_cast<size_t>(d.uint));
-      if (d.uint != 0 && count > kMaxFile / d.uint) return Fail(path, what + " has an implausibly large shape");
+      if (d.uint != 0 && count > limits.max_file_bytes / d.uint) return Fail(path, what + " has an implausibly large shape");
       count *= d.uint;
     }
     e.begin = offsets->items[0].uint;
@@ -153,10 +158,10 @@ Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safe
   return Error{};
 }
 
-Error ReadSafetensors(const std::string& path, Safetensors* out) {
+Error ReadSafetensors(const std::string& path, Safetensors* out, const SafetensorsLimits& limits) {
   std::vector<uint8_t> bytes;
-  if (Error e = ReadFile(path, kMaxFile, &bytes)) return e;
-  return ParseSafetensors(path, std::move(bytes), out);
+  if (Error e = ReadFile(path, limits.max_file_bytes, &bytes)) return e;
+  return ParseSafetensors(path, std::move(bytes), out, limits);
 }
 
 }  // namespace host

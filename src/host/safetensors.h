@@ -43,14 +43,23 @@ struct Safetensors {
   std::vector<uint8_t> bytes;
   size_t data_start = 0;
 
-  const Entry* Find(const std::string& name) const;
+  const Entry* Find(const std::string& name) const;  // linear: files hold a few tensors
   // Copies tensor `name` into dst after checking it is F32 of exactly `shape`.
   Error ReadF32(const std::string& name, const std::vector<size_t>& shape, float* dst) const;
   const std::string* Meta(const std::string& key) const;
 };
 
-Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safetensors* out);
-Error ReadSafetensors(const std::string& path, Safetensors* out);
+// Limits: the whole file (max_file_bytes, checked as it is read), the JSON header
+// (max_header_bytes; the format allows 100 MB) and its entries (max_entries tensors
+// and metadata keys). Parsing is linear in the header's size.
+struct SafetensorsLimits {
+  size_t max_file_bytes = size_t{4} << 30;
+  size_t max_header_bytes = 100u << 20;
+  size_t max_entries = 4096;
+};
+Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safetensors* out,
+                       const SafetensorsLimits& limits = {});
+Error ReadSafetensors(const std::string& path, Safetensors* out, const SafetensorsLimits& limits = {});
 
 std::string ShapeString(const std::vector<size_t>& shape);
 

@@ -172,7 +172,7 @@ int CompareCommand(Session& session, int argc, char** argv) {
   if (flags.help()) return PrintHelp(), 0;
   const std::vector<OptimizerConfig> configs = ReadOptimizers(flags);
   TrainConfig base;
-  base.epochs = flags.Count("epochs", 3, 1, 1000000);
+  base.epochs = flags.Count("epochs", 3, 1, kMaxEpochs);
   base.batch = flags.Count("batch", 256, 1, kMaxBatch);
   base.seed = flags.Count("seed", 0, 0, UINT64_MAX);
   base.threads = flags.Count("threads", 1, 1, 64);

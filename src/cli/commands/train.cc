@@ -42,7 +42,7 @@ void ReadRun(const Flags& flags, const Checkpoint* resume, TrainConfig* config) 
   ApplyHyperparameters(flags, &config->optimizer);
   if (resume && Describe(config->optimizer) != Describe(resume->optimizer))
     flags.Usage("hyperparameters differ from the checkpoint's (" + Describe(resume->optimizer) + ")");
-  config->epochs = flags.Count("epochs", 3, 1, 1000000);
+  config->epochs = flags.Count("epochs", 3, 1, kMaxEpochs);
   config->batch = flags.Count("batch", resume ? resume->batch : 256, 1, kMaxBatch);
   config->seed = flags.Count("seed", resume ? resume->seed : 0, 0, UINT64_MAX);
   config->shuffle = flags.Has("no-shuffle") ? !flags.Switch("no-shuffle") : (resume ? resume->shuffle : true);
@@ -65,6 +65,11 @@ void CheckResume(const Flags& flags, const TrainConfig& config, const Checkpoint
   if (DataFingerprint(train) != resume.data)
     Die(kExitBadFile, flags.Text("resume", "") + ": was made on other training data (" + resume.data + "), not " +
                           train.source + " (" + DataFingerprint(train) + ")");
+  OrDie(CheckPosition(resume, train.count, flags.Text("resume", "")));
+  if (EpochsDone(resume, train.count) > config.epochs)
+    flags.Usage("--epochs " + std::to_string(config.epochs) + " is fewer than the " +
+                std::to_string(EpochsDone(resume, train.count)) + " epochs the checkpoint has trained (--epochs counts "
+                "from the start of the run)");
 }
 
 void WriteOutputs(const Flags& flags, const TrainConfig& config, const TrainResult& result) {
