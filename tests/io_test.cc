@@ -8,6 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <time.h>
+
+#include <cmath>
+
+#include "src/cli/session.h"
 #include "src/host/dataset.h"
 #include "src/host/json.h"
 #include "src/host/safetensors.h"
@@ -283,4 +288,71 @@ TEST_CASE("io/files: writes are atomic and failures leave the old file") {
 
 }  // namespace
 }  // namespace host
+}  // namespace descent
+
+namespace descent {
+namespace {
+
+TEST_CASE("io/json: 60,000 distinct keys parse in linear time, and the value count is bounded") {
+  std::string text = "{";
+  for (int i = 0; i < 60000; ++i) text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  host::Json json;
+  std::string why;
+  const clock_t start = clock();
+  REQUIRE(host::ParseJson(text + "}", &json, &why, 1 << 20));
+  CHECK(static_cast<double>(clock() - start) / CLOCKS_PER_SEC < 1.0);  // quadratic took ~10 s
+  CHECK(json.members.size() == 60000);
+  CHECK(!host::ParseJson(text + "}", &json, &why, 1000));
+  CHECK(why.find("more than 1000 JSON values") != std::string::npos);
+  CHECK(!host::ParseJson(text + ",\"k7\":2}", &json, &why, 1 << 20));
+  CHECK(why.find("duplicate key \"k7\"") != std::string::npos);
+}
+
+TEST_CASE("io/files: a read stops as soon as it exceeds its budget") {
+  char path[] = "/tmp/descent_budget_XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  const std::string block(1 << 20, 'x');
+  for (int i = 0; i < 4; ++i) REQUIRE(write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()));
+  close(fd);
+  std::vector<uint8_t> bytes;
+  const host::Error e = host::ReadFile(path, 1 << 20, &bytes);
+  CHECK(e.message.find(std::string(path) + ": larger than 1048576 bytes") == 0);
+  CHECK(bytes.size() <= (1u << 20));
+  CHECK(!host::ReadFile(path, 4 << 20, &bytes));
+  CHECK(bytes.size() == (4u << 20));
+  unlink(path);
+}
+
+TEST_CASE("io/checkpoint: a non-finite weight with valid checksums is refused, naming the file") {
+  static cli::Session session;
+  static cli::Net nan_net;
+  Init(nan_net, 1);
+  nan_net.params()[123] = std::nanf("");
+  char dir[] = "/tmp/descent_nan_XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  const std::string path = std::string(dir) + "/c";
+  cli::Checkpoint at;
+  REQUIRE(cli::Preset("sgd", &at.optimizer));
+  at.batch = 256, at.schedule = "constant", at.clip = cli::DescribeClip(GradClip());
+  static float buffer[cli::Net::kNumParams];
+  float* slots[] = {buffer};
+  REQUIRE(!cli::WriteCheckpoint(path, at, nan_net, {1, Sgd::kSlotNames, slots}));
+  static cli::Checkpoint read;
+  REQUIRE(!cli::ReadCheckpoint(path, &read));  // well-formed, checksums valid
+  host::Dataset data;
+  REQUIRE(!host::LoadDataset(DESCENT_DATA_DIR "/train-sample.csv", "train", &data));
+  read.data = cli::DataFingerprint(data);
+  cli::TrainConfig config;
+  config.optimizer = read.optimizer;
+  config.epochs = 1;
+  config.resume = &read;
+  const cli::TrainResult result = session.Train(config, data, nullptr);
+  CHECK(result.error == path + ": holds a non-finite weight (parameter 123)");
+  CHECK(result.steps.empty());
+  CHECK(session.LoadModel(path).message == path + ": holds a non-finite weight (parameter 123)");
+  system(("rm -rf " + std::string(dir)).c_str());
+}
+
+}  // namespace
 }  // namespace descent

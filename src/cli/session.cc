@@ -183,7 +183,8 @@ LrFindResult Session::FindLr(const TrainConfig& config, const host::Dataset& dat
   SetLearningRate(&run.optimizer, start_lr);
   // lr_i = start * gamma^i reaches end_lr at the last step; gamma without libm.
   ExponentialLR grow;
-  grow.gamma = internal::Exp(internal::Log(end_lr / start_lr) / static_cast<double>(steps > 1 ? steps - 1 : 1));
+  // (The logs apart: end_lr / start_lr may overflow.)
+  grow.gamma = internal::Exp((internal::Log(end_lr) - internal::Log(start_lr)) / static_cast<double>(steps > 1 ? steps - 1 : 1));
   run.schedule.name = ExponentialLR::kName;
   run.schedule.rule = grow;
   run.schedule.per_epoch = false;

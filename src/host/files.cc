@@ -197,6 +197,7 @@ bool SameFile(const std::string& a, const std::string& b) {
   if (ResolveLinks(a, &ta) || ResolveLinks(b, &tb)) return false;
   struct stat sa, sb;
   const bool ea = stat(ta.c_str(), &sa) == 0, eb = stat(tb.c_str(), &sb) == 0;
+  if ((ea && !S_ISREG(sa.st_mode)) || (eb && !S_ISREG(sb.st_mode))) return false;  // /dev/null twice is fine
   if (ea && eb) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
   if (ea || eb) return false;
   // Neither exists yet: the same name in the same directory.

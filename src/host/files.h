@@ -62,8 +62,9 @@ inline Error WriteFileAtomic(const std::string& path, const std::string& text) {
 // What WriteFileAtomic would refuse, checked before any work: a missing or
 // unwritable directory, a directory in the file's place, an empty name.
 Error CheckWritable(const std::string& path);
-// Whether two paths name the same file (after links), for outputs that would
-// overwrite inputs; a path that does not exist yet compares by its location.
+// Whether two paths name the same regular file (after links), for outputs that
+// would overwrite inputs; a path that does not exist yet compares by its location.
+// Devices and pipes are never the same file (writing one destroys nothing).
 bool SameFile(const std::string& a, const std::string& b);
 
 bool IsDirectory(const std::string& path);

@@ -90,6 +90,26 @@ std::string DefaultTest(const Flags& flags) {
 
 void WriteOrDie(const std::string& path, const std::string& text) { OrDie(host::WriteFileAtomic(path, text)); }
 
+std::vector<NamedPath> DataFiles(const char* what, const host::Dataset& data) {
+  std::vector<NamedPath> files = {{what, data.source}};
+  if (data.labels_source != data.source) files.push_back({what, data.labels_source});
+  return files;
+}
+
+void CheckOutputs(const Flags& flags, const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs,
+                  const std::pair<std::string, std::string>& allowed) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const NamedPath& out = outputs[i];
+    OrDie(host::CheckWritable(out.path));
+    for (const NamedPath& in : inputs)
+      if (host::SameFile(out.path, in.path) && std::make_pair(out.what, in.what) != allowed)
+        flags.Usage(out.what + " " + out.path + " is " + in.what + "'s file " + in.path + ": writing it would destroy it");
+    for (size_t j = 0; j < i; ++j)
+      if (host::SameFile(out.path, outputs[j].path))
+        flags.Usage(out.what + " and " + outputs[j].what + " name the same file " + out.path);
+  }
+}
+
 void AddHyperparameterFlags(std::vector<std::string>* valued, std::vector<std::string>* switches) {
   for (const std::string& n : AllHyperparameterNames()) (IsBooleanHyperparameter(n) ? switches : valued)->push_back(Dashed(n));
 }

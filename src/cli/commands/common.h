@@ -22,6 +22,18 @@ host::Dataset LoadData(const std::string& path, const char* prefix);
 // --test, else the --data directory, else the bundled data.
 std::string DefaultTest(const Flags& flags);
 void WriteOrDie(const std::string& path, const std::string& text);
+
+// A file a command reads or writes, and what names it ("--save", "--out").
+struct NamedPath {
+  std::string what, path;
+};
+// The data files a data set was read from.
+std::vector<NamedPath> DataFiles(const char* what, const host::Dataset& data);
+// Before any work: every output can be written (exit 3 naming it), and no output is an
+// input or another output (exit 2). `allowed`: one output that may be an input (a
+// checkpoint updating the one it resumes).
+void CheckOutputs(const Flags& flags, const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs,
+                  const std::pair<std::string, std::string>& allowed = {});
 void OrDie(const host::Error& e);
 
 // Every hyperparameter as a flag: the booleans are switches, the rest take a value.

@@ -190,6 +190,15 @@ int CompareCommand(Session& session, int argc, char** argv) {
     ApplyControls(flags, base.epochs, batches, &check);
   }
   OrDie(host::MakeDirectories(out));
+  std::vector<NamedPath> inputs = DataFiles("--data", train), outputs;
+  for (const NamedPath& t : DataFiles("--test", test)) inputs.push_back(t);
+  for (const char* file : {"losses.csv", "summary.csv", "loss-curves.svg", "loss-curves-tuned.svg"})
+    outputs.push_back({"--out", out + "/" + file});
+  for (const OptimizerConfig& config : configs)
+    for (const char* ext : {".csv", ".svg"})
+      if (std::none_of(outputs.begin(), outputs.end(), [&](const NamedPath& o) { return o.path == out + "/lr-find-" + config.name + ext; }))
+        outputs.push_back({"--out", out + "/lr-find-" + config.name + ext});
+  CheckOutputs(flags, tuned ? outputs : std::vector<NamedPath>(outputs.begin(), outputs.begin() + 3), inputs);
   Comparison comparison(session, flags, base, train, test, tuned);
   for (const OptimizerConfig& config : configs) comparison.Add(config, find, out);
   return comparison.Write(out);

@@ -42,6 +42,7 @@ int LrFindCommand(Session& session, int argc, char** argv) {
   const std::string out = flags.Path("out", "out");
   const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train");
   OrDie(host::MakeDirectories(out));
+  CheckOutputs(flags, {{"--out", out + "/lr-find.csv"}, {"--out", out + "/lr-find.svg"}}, DataFiles("--data", train));
   Init(session.net(), config.seed);
   const LrFindResult r = session.FindLr(config, train, find.start_lr, find.end_lr, find.steps);
   OrDie(WriteLrFind(out, "lr-find", config.optimizer, r));

@@ -1,8 +1,10 @@
 // The program: which command runs, DESCENT_ISA, and the top-level help.
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <new>
 #include <string>
 
 #include "descent/backend.h"
@@ -32,7 +34,15 @@ int MainHelp(FILE* to) {
 
 }  // namespace
 
+// An allocation that fails ends the program with status 3 and a message, not an abort.
+void OutOfMemory() {
+  static const char kMessage[] = "descent: out of memory: the input needs more than this machine can give\n";
+  (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  _exit(kExitBadFile);
+}
+
 int RunProgram(Session& session, int argc, char** argv) {
+  std::set_new_handler(OutOfMemory);
   if (argc < 2) return MainHelp(stderr);
   const std::string command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") return MainHelp(stdout);

@@ -124,6 +124,13 @@ int TrainCommand(Session& session, int argc, char** argv) {
   ApplyControls(flags, config.epochs, (train.count + config.batch - 1) / config.batch, &config, config.resume);
   config.test = &test;
   if (resuming) CheckResume(flags, config, resume, train);
+  std::vector<NamedPath> inputs = DataFiles("--data", train), outputs;
+  for (const NamedPath& t : DataFiles("--test", test)) inputs.push_back(t);
+  for (const char* flag : {"init", "resume"})
+    if (flags.Has(flag)) inputs.push_back({std::string("--") + flag, flags.Path(flag, "")});
+  for (const char* flag : {"save", "loss-csv", "plot", "checkpoint"})
+    if (flags.Has(flag)) outputs.push_back({std::string("--") + flag, flags.Path(flag, "")});
+  CheckOutputs(flags, outputs, inputs, {"--checkpoint", "--resume"});
   if (flags.Has("init")) OrDie(session.LoadModel(flags.Path("init", "")));
   else if (!resuming) Init(session.net(), config.seed);
 

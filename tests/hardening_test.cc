@@ -1,0 +1,201 @@
+// The descent program handed hostile files, paths and numbers: each a clear
+// error naming the file or flag, the right exit status, bounded time and
+// memory, and nothing the user saved lost.
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "tests/cli_util.h"
+#include "tests/doctest_config.h"
+
+namespace {
+
+bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+void Write(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  REQUIRE(lstat(path.c_str(), &st) == 0);
+  return st.st_mode;
+}
+
+// Runs a shell command in dir; its exit status.
+int Shell(const std::string& dir, const std::string& command) {
+  const int status = system(("cd " + dir + " && " + command).c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The same metadata field with another value of the same length: the file stays well-formed.
+std::string Replace(std::string bytes, const std::string& from, const std::string& to) {
+  const size_t at = bytes.find(from);
+  REQUIRE(at != std::string::npos);
+  REQUIRE(from.size() == to.size());
+  return bytes.replace(at, from.size(), to);
+}
+
+TEST_CASE("hardening: a checkpoint's metadata is checksummed too") {
+  const std::string dir = TempDir();
+  REQUIRE(Descent("train --epochs 2 --checkpoint " + dir + "/c").code == 0);
+  const std::string bytes = Read(dir + "/c");
+  const struct {
+    const char *from, *to;
+  } edits[] = {{"\"seed\":\"0\"", "\"seed\":\"1\""},
+               {"\"shuffle\":\"true\"", "\"shuffle\":\"tru_\""},
+               {"\"step\":\"64\"", "\"step\":\"00\""},
+               {"\"epoch\":\"1\"", "\"epoch\":\"9\""},
+               {"lr=0.001", "lr=0.009"}};
+  for (const auto& edit : edits) {
+    CAPTURE(std::string(edit.from));
+    Write(dir + "/edited", Replace(bytes, edit.from, edit.to));
+    const Run r = Descent("train --resume " + dir + "/edited --epochs 3");
+    CHECK(r.code == 3);
+    CHECK(Contains(r.err, dir + "/edited: is corrupted: the header's checksum does not match"));
+  }
+  // eval and --init verify it as well: a flipped exponent bit in the last weight.
+  std::string flipped = bytes;
+  flipped[flipped.size() - 1] ^= 0x40;
+  Write(dir + "/flipped", flipped);
+  for (const std::string& args : {"eval --model " + dir + "/flipped", "train --epochs 1 --init " + dir + "/flipped"}) {
+    CAPTURE(args);
+    const Run r = Descent(args);
+    CHECK(r.code == 3);
+    CHECK(Contains(r.err, "flipped: is corrupted: the tensors' checksum does not match"));
+  }
+  // --epochs below what the checkpoint has done: a usage error, not "steps=0".
+  const Run fewer = Descent("train --resume " + dir + "/c --epochs 1");
+  CHECK(fewer.code == 2);
+  CHECK(Contains(fewer.err, "--epochs 1 is fewer than the 2 epochs"));
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("hardening: readers stop at what can be valid, in bounded time and memory") {
+  const std::string dir = TempDir();
+  // 1 GB of address space is far below what the hostile inputs claim, and enough for real ones.
+  const std::string limit = "ulimit -v 1000000; " + kExe;
+  Shell(dir, "printf 'label,pixel0\\n1,2\\n' | gzip > small.csv.gz && head -c -4 small.csv.gz > fake.csv.gz && "
+             "printf '\\377\\377\\377\\377' >> fake.csv.gz");  // gzip's length field says 4 GiB
+  Shell(dir, "(printf '\\0\\0\\10\\3\\0\\0\\0\\3\\0\\0\\0\\34\\0\\0\\0\\34'; head -c 200000000 /dev/zero) | gzip > "
+             "train-images-idx3-ubyte.gz && printf '\\0\\0\\10\\1\\0\\0\\0\\3\\1\\2\\3' | gzip > train-labels-idx1-ubyte.gz");
+  const struct {
+    std::string args, expect;
+  } cases[] = {
+      {"train --data " + dir + "/fake.csv.gz", "fake.csv.gz: truncated or corrupt gzip data"},
+      {"train --data " + dir, "train-images-idx3-ubyte.gz: has bytes after the data the header describes (2368 bytes)"},
+      {"eval --model /dev/zero", "/dev/zero: larger than"},
+      {"train --resume /dev/zero", "/dev/zero: larger than"},
+      {"eval --model " + dir, "is a directory"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.args);
+    const int code = Shell(dir, limit + " " + c.args + " >out 2>err");
+    CHECK(code == 3);
+    CHECK(Contains(Read(dir + "/err"), c.expect));
+  }
+  // A safetensors header of 100,000 distinct keys: refused at once by its entry count.
+  std::string header = "{";
+  for (int i = 0; i < 100000; ++i) header += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":{}";
+  header += "}";
+  std::string file(8, '\0');
+  const uint64_t n = header.size();
+  memcpy(&file[0], &n, 8);
+  Write(dir + "/keys.safetensors", file + header);
+  const time_t start = time(nullptr);
+  const Run keys = Descent("eval --model " + dir + "/keys.safetensors");
+  CHECK(keys.code == 3);
+  CHECK(Contains(keys.err, "keys.safetensors: bad safetensors header"));
+  CHECK(time(nullptr) - start < 10);
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("hardening: outputs behave as a Unix tool's") {
+  const std::string dir = TempDir();
+  // A symbolic link is followed: the target is replaced, the link stays.
+  Write(dir + "/target.csv", "old");
+  REQUIRE(symlink("target.csv", (dir + "/link.csv").c_str()) == 0);
+  REQUIRE(Descent("train --epochs 1 --loss-csv " + dir + "/link.csv").code == 0);
+  CHECK(S_ISLNK(ModeOf(dir + "/link.csv")));
+  CHECK(Read(dir + "/target.csv").rfind("step,epoch,batch,loss\n", 0) == 0);
+  // An existing file keeps its mode; a new one gets 0666 & ~umask.
+  Write(dir + "/private.safetensors", "x");
+  REQUIRE(chmod((dir + "/private.safetensors").c_str(), 0600) == 0);
+  REQUIRE(Descent("train --epochs 1 --save " + dir + "/private.safetensors").code == 0);
+  CHECK((ModeOf(dir + "/private.safetensors") & 0777) == 0600);
+  REQUIRE(Shell(dir, "umask 027 && " + kExe + " train --epochs 1 --save new.safetensors >/dev/null") == 0);
+  CHECK((ModeOf(dir + "/new.safetensors") & 0777) == 0640);
+  // Devices and pipes are written to, not replaced.
+  REQUIRE(Descent("train --epochs 1 --plot /dev/null --loss-csv /dev/null").code == 0);
+  CHECK(S_ISCHR(ModeOf("/dev/null")));
+  REQUIRE(Shell(dir, kExe + " train --epochs 1 --loss-csv /dev/stdout > piped.txt") == 0);
+  CHECK(Contains(Read(dir + "/piped.txt"), "step,epoch,batch,loss\n1,1,1,"));
+  // A temporary a killed run left behind is removed by the next write of that file.
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  const std::string stale = dir + "/new.safetensors.tmp." + std::to_string(dead) + ".AbC123";
+  Write(stale, "half");
+  REQUIRE(Descent("train --epochs 1 --save " + dir + "/new.safetensors").code == 0);
+  CHECK(access(stale.c_str(), F_OK) != 0);
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("hardening: outputs that are inputs, and outputs that cannot be written, stop before any work") {
+  const std::string dir = TempDir();
+  Shell(dir, "cp " + kData + "/train-sample.csv data.csv");
+  REQUIRE(Descent("train --epochs 1 --checkpoint " + dir + "/c").code == 0);
+  const std::string csv = Read(dir + "/data.csv"), checkpoint = Read(dir + "/c");
+  const struct {
+    std::string args;
+    int code;
+    std::string expect;
+  } cases[] = {
+      {"train --data " + dir + "/data.csv --loss-csv " + dir + "/data.csv", 2, "writing it would destroy it"},
+      {"train --resume " + dir + "/c --epochs 2 --save " + dir + "/c", 2, "writing it would destroy it"},
+      {"train --epochs 2 --save " + dir + "/s --checkpoint " + dir + "/s", 2, "name the same file"},
+      {"train --epochs 30 --loss-csv " + dir + "/missing/losses.csv", 3, "the directory " + dir + "/missing does not exist"},
+      {"train --epochs 30 --plot " + dir, 3, "is a directory"},
+      {"train --save=", 2, "--save needs a file name"},
+      {"train --checkpoint ''", 2, "--checkpoint needs a file name"},
+      {"train --seed 18446744073709551616", 2, "--seed expects a whole number"},
+      {"train --seed ' -1'", 2, "--seed expects a whole number"},
+      {"train --seed 0x10", 2, "--seed expects a whole number"},
+      {"train --eval-every 18446744073709551617steps", 2, "--eval-every expects"},
+      {"train --lr ' 0.1'", 2, "--lr expects a number"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.args);
+    const time_t start = time(nullptr);
+    const Run r = Descent(c.args);
+    CHECK(r.code == c.code);
+    CHECK(Contains(r.err, c.expect));
+    CHECK(time(nullptr) - start < 5);  // refused up front, not after 30 epochs
+  }
+  CHECK(Read(dir + "/data.csv") == csv);
+  CHECK(Read(dir + "/c") == checkpoint);
+  // The checkpoint may update the one it resumes.
+  CHECK(Descent("train --resume " + dir + "/c --epochs 2 --checkpoint " + dir + "/c").code == 0);
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("hardening: inputs that are not plain files say what they are") {
+  const std::string dir = TempDir();
+  REQUIRE(symlink("loop-b", (dir + "/loop-a").c_str()) == 0);
+  REQUIRE(symlink("loop-a", (dir + "/loop-b").c_str()) == 0);
+  const Run loop = Descent("train --data " + dir + "/loop-a");
+  CHECK(loop.code == 3);
+  CHECK(Contains(loop.err, "loop-a: cannot open: Too many levels of symbolic links"));
+  // A pipe is read like a file.
+  REQUIRE(Shell(dir, "mkfifo pipe && (cat " + kData + "/train-sample.csv > pipe &) && " + kExe +
+                         " train --epochs 1 --data pipe > out") == 0);
+  CHECK(Contains(Read(dir + "/out"), "result optimizer=adam"));
+  // The range test over 600 orders of magnitude: the factor per step does not overflow.
+  const Run wide = Descent("lr-find --start-lr 1e-300 --end-lr 1e300 --out " + dir + "/lr");
+  CHECK(wide.code == 0);
+  CHECK(std::stoi(Field(" " + wide.out, "steps")) > 1);
+  system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace
