@@ -67,33 +67,41 @@ std::string Join(const std::vector<std::string>& items, const char* sep) {
   return out;
 }
 
-Flags::Flags(const char* command, int argc, char** argv, const std::vector<std::string>& valued,
-             const std::vector<std::string>& switches)
-    : command_(command) {
+std::string Flags::Parse(int argc, char** argv, const std::vector<std::string>& valued,
+                         const std::vector<std::string>& switches, std::map<std::string, std::string>* values,
+                         std::vector<std::string>* order, bool* help) {
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
-      help_ = true;
+      *help = true;
       continue;
     }
-    if (arg.compare(0, 2, "--") != 0) Usage("unexpected argument '" + arg + "'");
+    if (arg.compare(0, 2, "--") != 0) return "unexpected argument '" + arg + "'";
     arg = arg.substr(2);
     std::string value;
     const size_t eq = arg.find('=');
     const bool inline_value = eq != std::string::npos;
     if (inline_value) value = arg.substr(eq + 1), arg = arg.substr(0, eq);
     const bool is_switch = std::find(switches.begin(), switches.end(), arg) != switches.end();
-    if (!is_switch && std::find(valued.begin(), valued.end(), arg) == valued.end()) Usage("unknown flag --" + arg);
-    if (values_.count(arg)) Usage("--" + arg + " given twice");
+    if (!is_switch && std::find(valued.begin(), valued.end(), arg) == valued.end()) return "unknown flag --" + arg;
+    if (values->count(arg)) return "--" + arg + " given twice";
     if (is_switch) {
       if (!inline_value) value = "true";
     } else if (!inline_value) {
-      if (i + 1 >= argc) Usage("--" + arg + " needs a value");
+      if (i + 1 >= argc) return "--" + arg + " needs a value";
       value = argv[++i];
     }
-    values_[arg] = value;
-    order_.push_back(arg);
+    (*values)[arg] = value;
+    order->push_back(arg);
   }
+  return "";
+}
+
+Flags::Flags(const char* command, int argc, char** argv, const std::vector<std::string>& valued,
+             const std::vector<std::string>& switches)
+    : command_(command) {
+  const std::string problem = Parse(argc, argv, valued, switches, &values_, &order_, &help_);
+  if (!problem.empty()) Usage(problem);
 }
 
 std::string Flags::Text(const std::string& name, const std::string& fallback) const {

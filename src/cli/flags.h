@@ -32,6 +32,10 @@ class Flags {
   // (--name or --name=true|false); anything else is a usage error.
   Flags(const char* command, int argc, char** argv, const std::vector<std::string>& valued,
         const std::vector<std::string>& switches);
+  // The parsing alone, without exiting: an empty string, or the problem.
+  static std::string Parse(int argc, char** argv, const std::vector<std::string>& valued,
+                           const std::vector<std::string>& switches, std::map<std::string, std::string>* values,
+                           std::vector<std::string>* order, bool* help);
 
   bool help() const { return help_; }
   bool Has(const std::string& name) const { return values_.count(name) != 0; }

@@ -141,10 +141,14 @@ Error ReadIdxFile(const std::string& path, uint32_t dims, std::vector<uint8_t>* 
   }
   const size_t budget = got == header_size ? header_size + static_cast<size_t>(elements) + 1 : got;
   *out = std::move(head);
-  out->resize(budget);
-  size_t rest = 0;
-  if (Error e = reader.Read(out->data() + got, budget - got, &rest)) return e;
-  out->resize(got + rest);
+  out->reserve(std::max(got, reader.ExpectedSize(budget)));  // what the file can hold, not what its header claims
+  uint8_t chunk[1 << 16];
+  while (out->size() < budget) {
+    size_t n = 0;
+    if (Error e = reader.Read(chunk, std::min(sizeof(chunk), budget - out->size()), &n)) return e;
+    if (n == 0) break;
+    out->insert(out->end(), chunk, chunk + n);
+  }
   return Error{};
 }
 
