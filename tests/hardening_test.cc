@@ -95,6 +95,9 @@ TEST_CASE("hardening: readers stop at what can be valid, in bounded time and mem
     CHECK(code == 3);
     CHECK(Contains(Read(dir + "/err"), c.expect));
   }
+  // An allocation that fails is exit 3 with a message, not an abort (SIGABRT, 134).
+  CHECK(Shell(dir, "ulimit -v 400000; " + kExe + " train --data /dev/zero >out 2>err") == 3);
+  CHECK(Contains(Read(dir + "/err"), "descent: out of memory"));
   // A safetensors header of 100,000 distinct keys: refused at once by its entry count.
   std::string header = "{";
   for (int i = 0; i < 100000; ++i) header += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":{}";
