@@ -354,5 +354,19 @@ TEST_CASE("io/checkpoint: a non-finite weight with valid checksums is refused, n
   system(("rm -rf " + std::string(dir)).c_str());
 }
 
+TEST_CASE("io/checkpoint: a position no run reaches is refused before a schedule is replayed to it") {
+  cli::Checkpoint c;
+  c.batch = 256;  // 8,000 samples: 32 batches an epoch
+  c.epoch = 2, c.next_batch = 5, c.clock.step = 2 * 32 + 5;
+  CHECK(!cli::CheckPosition(c, 8000, "c"));
+  CHECK(cli::EpochsDone(c, 8000) == 2);
+  c.next_batch = 32, c.clock.step = 3 * 32;
+  CHECK(cli::EpochsDone(c, 8000) == 3);
+  c.clock.step = UINT64_MAX;  // would replay a schedule for centuries
+  CHECK(cli::CheckPosition(c, 8000, "c").message == "c: is inconsistent: step 18446744073709551615 is not epoch 2 of 32 batches plus 32");
+  c.clock.step = 2 * 32 + 33, c.next_batch = 33;
+  CHECK(cli::CheckPosition(c, 8000, "c"));
+}
+
 }  // namespace
 }  // namespace descent
