@@ -3,6 +3,7 @@
 #ifndef DESCENT_DESCENT_H_
 #define DESCENT_DESCENT_H_
 
+#include "descent/backend.h"
 #include "descent/clip.h"
 #include "descent/config.h"
 #include "descent/mlp.h"

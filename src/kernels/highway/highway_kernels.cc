@@ -1,7 +1,8 @@
 // The Highway backend: the generic kernels (src/kernels/generic/) compiled once
 // per instruction set by foreach_target, one kernel table per target, and the
 // choice among them (made once, thread-safely; Highway's own dispatch state is
-// never consulted or changed).
+// never consulted or changed). With -Ddispatch=static only the compiler's target
+// is compiled and nothing of libhwy is linked.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "src/kernels/highway/highway_kernels.cc"
 #include <stdint.h>
@@ -154,7 +155,11 @@ size_t Find(const char* name) {
 
 void Initialize() {
   std::call_once(g_once, [] {
+#if DESCENT_STATIC_DISPATCH
+    g_choice.supported = HWY_STATIC_TARGET;  // the build's -march: the CPU must have it
+#else
     g_choice.supported = hwy::SupportedTargets();
+#endif
     for (size_t i = 0; i < kNumTargets; ++i) g_choice.tables[i] = kTargets[i].table();
     g_choice.tables[kNumTargets] = kernels::ScalarKernels();
     size_t best = 0;
