@@ -8,7 +8,7 @@
 //   static Net net;                        // parameters
 //   static descent::Workspace<Net, 256> ws; // gradients + activations for 256 rows
 //   descent::Init(net, seed);
-//   ws.LoadImages(pixels, order, rows);    // uint8 images -> floats / 256
+//   ws.LoadImages(pixels, labels, order, rows);  // uint8 images -> floats / 256
 //   float loss; descent::ForwardBackward(net, ws, rows, &loss);
 //   opt.step(net.params(), ws.grads());
 #ifndef DESCENT_MLP_H_
