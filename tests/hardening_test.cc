@@ -176,6 +176,7 @@ TEST_CASE("hardening: outputs that are inputs, and outputs that cannot be writte
       {"train --seed 0x10", 2, "--seed expects a whole number"},
       {"train --eval-every 18446744073709551617steps", 2, "--eval-every expects"},
       {"train --lr ' 0.1'", 2, "--lr expects a number"},
+      {"train --lr 0x1p-4", 2, "--lr expects a number"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.args);

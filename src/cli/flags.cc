@@ -26,7 +26,8 @@ bool StartsWithNumber(const std::string& text, bool sign) {
 }  // namespace
 
 bool ParseDouble(const std::string& text, double* value) {
-  if (text.empty() || !StartsWithNumber(text, true)) return false;
+  // Decimal only: strtod would also take hexadecimal ("0x10") and "inf".
+  if (text.empty() || !StartsWithNumber(text, true) || text.find_first_of("xX") != std::string::npos) return false;
   char* end = nullptr;
   errno = 0;
   const double v = strtod(text.c_str(), &end);
