@@ -10,20 +10,28 @@
 namespace descent {
 namespace internal {
 
-template <class Self, class F>
-void ReflectAdamFamily(Self& h, F&& f) {
-  f("lr", h.lr), f("beta1", h.beta1), f("beta2", h.beta2), f("eps", h.eps), f("weight_decay", h.weight_decay);
-}
+// lr, beta1, beta2, eps, weight_decay with torch's defaults (each rule sets its lr),
+// their names and their checks: what Adam, AdamW, Adamax, NAdam and RAdam share.
+struct AdamFamily {
+  double lr;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
 
-template <class Rule>
-const char* InvalidAdamFamily(const Rule& hp) {
-  if (Negative(hp.lr)) return "invalid learning rate lr (must be >= 0)";
-  if (Negative(hp.eps)) return "invalid epsilon value eps (must be >= 0)";
-  if (BadBeta(hp.beta1)) return "invalid beta parameter at index 0, beta1 (must be in [0, 1))";
-  if (BadBeta(hp.beta2)) return "invalid beta parameter at index 1, beta2 (must be in [0, 1))";
-  if (Negative(hp.weight_decay)) return "invalid weight_decay value (must be >= 0)";
-  return nullptr;
-}
+  template <class Self, class F>
+  static void Reflect(Self& h, F&& f) {
+    f("lr", h.lr), f("beta1", h.beta1), f("beta2", h.beta2), f("eps", h.eps), f("weight_decay", h.weight_decay);
+  }
+  const char* InvalidReason() const {
+    if (Negative(lr)) return "invalid learning rate lr (must be >= 0)";
+    if (Negative(eps)) return "invalid epsilon value eps (must be >= 0)";
+    if (BadBeta(beta1)) return "invalid beta parameter at index 0, beta1 (must be in [0, 1))";
+    if (BadBeta(beta2)) return "invalid beta parameter at index 1, beta2 (must be in [0, 1))";
+    if (Negative(weight_decay)) return "invalid weight_decay value (must be >= 0)";
+    return nullptr;
+  }
+};
 
 // The per-step scalars of Adam and AdamW (decoupled: p *= decay first, g not decayed).
 struct AdamScalars {
@@ -50,22 +58,17 @@ void ReferenceAdam(const AdamScalars& a, float* p, const float* g, float* const*
 // https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
 //   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g;  [vmax = max(vmax, v)]
 //   p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps),  bc = 1 - beta^t
-struct Adam {
+struct Adam : internal::AdamFamily {
   static constexpr const char* kName = "adam";
   static constexpr size_t kSlots = 3;
   static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
   bool amsgrad = false;
+  constexpr Adam() : AdamFamily{1e-3} {}
 
   template <class Self, class F>
   static void Reflect(Self& h, F&& f) {
-    internal::ReflectAdamFamily(h, f), f("amsgrad", h.amsgrad);
+    AdamFamily::Reflect(h, f), f("amsgrad", h.amsgrad);
   }
-  const char* InvalidReason() const { return internal::InvalidAdamFamily(*this); }
 
   using Scalars = internal::AdamScalars;
   Scalars Prepare(StepClock& clock, float* const*, size_t) const { return internal::PrepareAdam(*this, false, clock); }

@@ -7,21 +7,11 @@
 
 namespace descent {
 
-struct Adamax {
+struct Adamax : internal::AdamFamily {
   static constexpr const char* kName = "adamax";
   static constexpr size_t kSlots = 2;
   static constexpr const char* kSlotNames[] = {"exp_avg", "exp_inf"};
-  double lr = 2e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
-
-  template <class Self, class F>
-  static void Reflect(Self& h, F&& f) {
-    internal::ReflectAdamFamily(h, f);
-  }
-  const char* InvalidReason() const { return internal::InvalidAdamFamily(*this); }
+  constexpr Adamax() : AdamFamily{2e-3} {}
 
   struct Scalars {
     float beta1, one_minus_beta1, beta2, eps, neg_clr, weight_decay;

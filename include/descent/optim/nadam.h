@@ -10,20 +10,16 @@
 
 namespace descent {
 
-struct NAdam {
+struct NAdam : internal::AdamFamily {
   static constexpr const char* kName = "nadam";
   static constexpr size_t kSlots = 2;
   static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq"};
-  double lr = 2e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
   double momentum_decay = 4e-3;
+  constexpr NAdam() : AdamFamily{2e-3} {}
 
   template <class Self, class F>
   static void Reflect(Self& h, F&& f) {
-    internal::ReflectAdamFamily(h, f), f("momentum_decay", h.momentum_decay);
+    AdamFamily::Reflect(h, f), f("momentum_decay", h.momentum_decay);
   }
   const char* InvalidReason() const;
 

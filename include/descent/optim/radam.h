@@ -8,21 +8,11 @@
 
 namespace descent {
 
-struct RAdam {
+struct RAdam : internal::AdamFamily {
   static constexpr const char* kName = "radam";
   static constexpr size_t kSlots = 2;
   static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq"};
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
-
-  template <class Self, class F>
-  static void Reflect(Self& h, F&& f) {
-    internal::ReflectAdamFamily(h, f);
-  }
-  const char* InvalidReason() const { return internal::InvalidAdamFamily(*this); }
+  constexpr RAdam() : AdamFamily{1e-3} {}
 
   struct Scalars {
     float beta1, one_minus_beta1, beta2, one_minus_beta2, bc1, lr, eps, bc2_sqrt, rect, weight_decay;

@@ -9,7 +9,7 @@ namespace descent {
 using internal::F;
 
 const char* NAdam::InvalidReason() const {
-  if (const char* reason = internal::InvalidAdamFamily(*this)) return reason;
+  if (const char* reason = AdamFamily::InvalidReason()) return reason;
   if (internal::Negative(momentum_decay)) return "invalid momentum_decay value (must be >= 0)";
   return nullptr;
 }
