@@ -111,7 +111,7 @@ int TrainCommand(Session& session, int argc, char** argv) {
   const Flags flags("train", argc, argv, valued, switches);
   if (flags.help()) return PrintHelp(), 0;
   TrainConfig config;
-  static Checkpoint resume;  // the run to continue, when --resume is given
+  Checkpoint resume;  // the run to continue, when --resume is given
   const bool resuming = flags.Has("resume");
   if (resuming) {
     if (flags.Has("init")) flags.Usage("--init and --resume exclude each other (a checkpoint holds its weights)");
