@@ -93,6 +93,8 @@ class Mlp {
   static_assert(sizeof...(kSizes) <= kMaxLayers + 1, "too many layers (kMaxLayers)");
   static_assert(((kSizes > 0) && ...), "layer sizes must be positive");
   static_assert(kSizeList[sizeof...(kSizes) - 1] <= 256, "labels are bytes: at most 256 classes");
+  // A softmax over one class is 1 whatever the logit: its NLL is 0 and nothing would be learnt.
+  static_assert(kSizeList[sizeof...(kSizes) - 1] >= 2, "log-softmax + NLL needs at least two classes");
 
   static constexpr Layout kLayout = Layout::Of(kSizeList, sizeof...(kSizes), 0);
   static constexpr size_t kNumLayers = sizeof...(kSizes) - 1;
