@@ -160,7 +160,10 @@ void Initialize() {
 #else
     g_choice.supported = hwy::SupportedTargets();
 #endif
-    for (size_t i = 0; i < kNumTargets; ++i) g_choice.tables[i] = kTargets[i].table();
+    // A target's table is built by code compiled for that target (AVX-512 stores
+    // fill it), so only the targets this CPU runs are built.
+    for (size_t i = 0; i < kNumTargets; ++i)
+      if (Runs(i)) g_choice.tables[i] = kTargets[i].table();
     g_choice.tables[kNumTargets] = kernels::ScalarKernels();
     size_t best = 0;
     while (!Runs(best)) ++best;
