@@ -49,13 +49,15 @@ void ClipGradValue(float* grads, size_t n, double clip_value) {
 namespace descent {
 namespace internal {
 void Clip(float* grads, const Layout& layout, const GradClip& clip) {
+  // The trained layers' tensors (frozen ones have no gradient, as in torch).
   size_t sizes[2 * kMaxLayers];
-  for (size_t l = 0; l < layout.num_layers; ++l) {
-    sizes[2 * l] = layout.sizes[l] * layout.sizes[l + 1];
-    sizes[2 * l + 1] = layout.sizes[l + 1];
+  size_t tensors = 0;
+  for (size_t l = layout.frozen; l < layout.num_layers; ++l) {
+    sizes[tensors++] = layout.sizes[l] * layout.sizes[l + 1];
+    sizes[tensors++] = layout.sizes[l + 1];
   }
-  if (clip.max_norm > 0.0) ClipGradNorm(grads, sizes, 2 * layout.num_layers, clip.max_norm);
-  if (clip.clip_value > 0.0) ClipGradValue(grads, layout.num_params, clip.clip_value);
+  if (clip.max_norm > 0.0) ClipGradNorm(grads, sizes, tensors, clip.max_norm);
+  if (clip.clip_value > 0.0) ClipGradValue(grads, layout.num_trainable, clip.clip_value);
 }
 }  // namespace internal
 }  // namespace descent

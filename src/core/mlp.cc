@@ -1,4 +1,4 @@
-// Forward, backward and evaluation of an Mlp through its size-erased Layout:
+// Forward, backward, evaluation and inference of a Model through its size-erased Layout:
 // one copy of this code serves every model shape.
 #include <string.h>
 
@@ -6,6 +6,7 @@
 
 #include "descent/mlp.h"
 #include "descent/rng.h"
+#include "src/core/loss.h"
 #include "src/kernels/kernels.h"
 
 namespace descent {
@@ -49,16 +50,25 @@ Status CheckRows(const Layout& layout, size_t rows) {
   return rows == 0 || rows > layout.max_batch ? Status::kCapacityExceeded : Status::kOk;
 }
 
-// Logits and d(loss)/d(logits) of the loaded rows; per-row losses in row_loss.
-Status LossAndLogitGradient(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf) {
-  const size_t classes = l.sizes[l.num_layers], stride = Padded(classes);
-  for (size_t r = 0; r < rows; ++r)
-    if (work.labels[r] >= classes) return Status::kInvalidArgument;
-  SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
-    K().log_softmax_nll(work.scratch + l.act[l.num_layers] + b * stride, stride, work.labels + b, e - b, classes,
-                        rows, work.row_loss + b, work.scratch + l.dact[0] + b * stride);
-  });
+// A usable model: frozen weights present, every parameter finite.
+Status CheckModel(const ModelRef& model) {
+  const Layout& l = *model.layout;
+  if (l.frozen > 0 && !model.frozen) return Status::kInvalidArgument;
+  if (!ParamsFinite(model.params, l.num_trainable)) return Status::kNonFinite;
+  if (l.frozen > 0 && !ParamsFinite(model.frozen, l.trainable_begin)) return Status::kNonFinite;
   return Status::kOk;
+}
+
+bool Hidden(const Layout& l, size_t i) { return i + 1 < l.num_layers; }
+// ReLU is fused into the products and identity needs nothing; the others take a pass of their own.
+bool OwnPass(const ActivationSpec& a) {
+  return a.kind != ActivationKind::kRelu && a.kind != ActivationKind::kIdentity;
+}
+
+// Where Infer leaves the last layer's outputs (transposed).
+const float* InferOutput(const InferRef& work) {
+  const Layout& l = *work.layout;
+  return work.scratch + (l.sizes[0] + ((l.num_layers - 1) % 2) * work.widest) * work.stride;
 }
 
 }  // namespace
@@ -81,63 +91,93 @@ void Init(ModelRef model, uint64_t seed) {
   for (size_t i = 0; i < l.num_layers; ++i) {
     const float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(l.sizes[i])));
     // Weights then bias, each in memory order: the stream order is the layout order.
-    for (size_t k = l.weight[i]; k < l.bias[i] + l.sizes[i + 1]; ++k)
-      model.params[k] = bound * (2.0f * rng.Uniform01() - 1.0f);
+    for (size_t k = l.weight[i]; k < l.bias[i] + l.sizes[i + 1]; ++k) {
+      const float v = bound * (2.0f * rng.Uniform01() - 1.0f);
+      if (k >= l.trainable_begin) model.params[k - l.trainable_begin] = v;
+    }
   }
 }
 
-Status LoadImages(WorkRef work, const uint8_t* pixels, const uint8_t* labels,
-                  const uint32_t* order, size_t rows, const ParallelFor& pf) {
-  const Layout& l = *work.layout;
-  if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
+Status LoadFeatures(const Layout& l, float* dst, size_t dst_row, size_t dst_col, size_t max_batch,
+                    const uint8_t* pixels, const float* features, const uint32_t* order, size_t rows,
+                    const float* shift, const float* scale, const ParallelFor& pf) {
+  if (rows == 0 || rows > max_batch) return Status::kCapacityExceeded;
   const size_t inputs = l.sizes[0];
   SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
     for (size_t r = b; r < e; ++r) {
       const size_t index = order ? order[r] : r;
-      K().scale_pixels(pixels + index * inputs, work.scratch + l.act[0] + r * Padded(inputs), inputs);
-      work.labels[r] = labels[index];
+      float* row = dst + r * dst_row;
+      if (pixels && dst_col == 1) {
+        K().scale_pixels(pixels + index * inputs, row, inputs);
+      } else if (pixels) {
+        for (size_t f = 0; f < inputs; ++f)
+          row[f * dst_col] = static_cast<float>(pixels[index * inputs + f]) * (1.0f / 256.0f);
+      } else {
+        const float* x = features + index * inputs;
+        for (size_t f = 0; f < inputs; ++f) {
+          float v = x[f];
+          if (shift) v = v - shift[f];
+          if (scale) v = v * scale[f];
+          row[f * dst_col] = v;
+        }
+      }
     }
   });
   return Status::kOk;
 }
 
+Status LoadFloatTargets(WorkRef work, const float* targets, const uint32_t* order, size_t rows) {
+  const Layout& l = *work.layout;
+  if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
+  const size_t outputs = l.outputs();
+  for (size_t r = 0; r < rows; ++r)
+    memcpy(work.scratch + l.targets + r * outputs, targets + (order ? order[r] : r) * outputs,
+           outputs * sizeof(float));
+  return Status::kOk;
+}
+
 Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf) {
-  const Layout& l = *model.layout;
   const Layout& w = *work.layout;
   if (Status s = CheckRows(w, rows); s != Status::kOk) return s;
-  if (!ParamsFinite(model.params, l.num_params)) return Status::kNonFinite;
-  for (size_t i = 0; i < l.num_layers; ++i) {
-    const size_t in = l.sizes[i], out = l.sizes[i + 1];
+  if (Status s = CheckModel(model); s != Status::kOk) return s;
+  const ActivationSpec& act = w.activation;
+  for (size_t i = 0; i < w.num_layers; ++i) {
+    const size_t in = w.sizes[i], out = w.sizes[i + 1];
+    const bool hidden = Hidden(w, i), relu = hidden && act.kind == ActivationKind::kRelu;
     float* wt = work.scratch + w.wt[i];
-    TransposeWeights(model.params + l.weight[i], model.params + l.bias[i], out, in, wt, pf);
+    TransposeWeights(model.at(w.weight[i]), model.at(w.bias[i]), out, in, wt, pf);
     const float* x = work.scratch + w.act[i];
     float* y = work.scratch + w.act[i + 1];
+    float* z = hidden && w.has_pre ? work.scratch + w.pre[i + 1] : y;  // the product's output
     SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
-      K().linear_forward(x + b * Padded(in), Padded(in), wt, Padded(out), y + b * Padded(out), Padded(out), e - b,
-                         in, out, /*relu=*/i + 1 < l.num_layers, /*sparse_x=*/i == 0);
+      K().linear_forward(x + b * Padded(in), Padded(in), wt, Padded(out), z + b * Padded(out), Padded(out), e - b,
+                         in, out, relu, /*sparse_x=*/i == 0);
+      if (hidden && OwnPass(act))
+        K().activation_forward(act, z + b * Padded(out), y + b * Padded(out), (e - b) * Padded(out));
     });
   }
   return Status::kOk;
 }
 
 Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf) {
-  const Layout& l = *model.layout;
   const Layout& w = *work.layout;
   if (Status s = Forward(model, work, rows, pf); s != Status::kOk) return s;
-  if (Status s = LossAndLogitGradient(w, work, rows, pf); s != Status::kOk) return s;
+  if (Status s = LossAndOutputGradient(w, work, rows, pf); s != Status::kOk) return s;
   double sum = 0.0;
   for (size_t r = 0; r < rows; ++r) sum += work.row_loss[r];
   *loss = static_cast<float>(sum / static_cast<double>(rows));
   if (!std::isfinite(*loss)) return Status::kNonFinite;
 
   // dy of layer i sits in dact[cur]; layer i writes dx (= dy of layer i-1) to the other.
+  const ActivationSpec& act = w.activation;
+  const bool relu = act.kind == ActivationKind::kRelu;
   size_t cur = 0;
-  for (size_t i = l.num_layers; i-- > 0;) {
-    const size_t in = l.sizes[i], out = l.sizes[i + 1];
+  for (size_t i = w.num_layers; i-- > w.frozen;) {
+    const size_t in = w.sizes[i], out = w.sizes[i + 1];
     const float* dy = work.scratch + w.dact[cur];
     const float* x = work.scratch + w.act[i];
-    float* dw = work.grads + l.weight[i];
-    float* db = work.grads + l.bias[i];
+    float* dw = work.grads + (w.weight[i] - w.trainable_begin);
+    float* db = work.grads + (w.bias[i] - w.trainable_begin);
     if (i == 0) {
       // The input layer's gradient as dW^T = X^T dY, which skips the zero pixels,
       // into the transposed-weight buffer the forward pass no longer needs.
@@ -159,13 +199,17 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
         K().linear_backward_params(dy + b, Padded(out), x, Padded(in), dw + b * in, db + b, rows, in, e - b);
       });
     }
-    if (i > 0) {
+    if (i > w.frozen) {  // the layer below is trained: it needs this layer's input gradient
       float* wp = work.scratch + w.wp[i];
       float* dx = work.scratch + w.dact[1 - cur];
-      PadRows(model.params + l.weight[i], out, in, wp);
+      const float* pre = w.has_pre ? work.scratch + w.pre[i] : nullptr;
+      PadRows(model.at(w.weight[i]), out, in, wp);
       SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
-        K().linear_backward_input(dy + b * Padded(out), Padded(out), wp, Padded(in), x + b * Padded(in), Padded(in),
-                                  dx + b * Padded(in), Padded(in), e - b, in, out);
+        const size_t at = b * Padded(in);
+        K().linear_backward_input(dy + b * Padded(out), Padded(out), wp, Padded(in), relu ? x + at : nullptr,
+                                  Padded(in), dx + at, Padded(in), e - b, in, out);
+        if (OwnPass(act))
+          K().activation_backward(act, x + at, pre ? pre + at : nullptr, dx + at, (e - b) * Padded(in));
       });
       cur = 1 - cur;
     }
@@ -177,15 +221,66 @@ Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, siz
                 const ParallelFor& pf) {
   const Layout& w = *work.layout;
   if (Status s = Forward(model, work, rows, pf); s != Status::kOk) return s;
-  if (Status s = LossAndLogitGradient(w, work, rows, pf); s != Status::kOk) return s;
-  const size_t classes = w.sizes[w.num_layers];
+  if (Status s = LossAndOutputGradient(w, work, rows, pf); s != Status::kOk) return s;
+  const size_t outputs = w.outputs();
   for (size_t r = 0; r < rows; ++r) {
     *loss_sum += work.row_loss[r];
-    const float* z = work.scratch + w.act[w.num_layers] + r * Padded(classes);
-    size_t best = 0;
-    for (size_t j = 1; j < classes; ++j) best = z[j] > z[best] ? j : best;
-    *correct += best == work.labels[r];
+    const float* z = work.scratch + w.act[w.num_layers] + r * Padded(outputs);
+    if (HasClassTargets(w.loss.kind)) {
+      size_t best = 0;
+      for (size_t j = 1; j < outputs; ++j) best = z[j] > z[best] ? j : best;
+      *correct += best == (work.labels8 ? work.labels8[r] : work.labels16[r]);
+    } else if (w.loss.kind == LossKind::kBceWithLogits) {
+      const float* t = work.scratch + w.targets + r * outputs;
+      bool right = true;
+      for (size_t o = 0; o < outputs; ++o) right = right && ((z[o] > 0.0f) == (t[o] >= 0.5f));
+      *correct += right;
+    }
   }
+  return Status::kOk;
+}
+
+Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf) {
+  const Layout& l = *model.layout;
+  if (rows == 0 || rows > work.max_batch) return Status::kCapacityExceeded;
+  if (Status s = CheckModel(model); s != Status::kOk) return s;
+  const size_t S = work.stride;
+  float* const buffers[2] = {work.scratch + l.sizes[0] * S, work.scratch + (l.sizes[0] + work.widest) * S};
+  for (size_t i = 0; i < l.num_layers; ++i) {
+    const size_t in = l.sizes[i], out = l.sizes[i + 1];
+    const bool hidden = Hidden(l, i), relu = hidden && l.activation.kind == ActivationKind::kRelu;
+    const float* x = i == 0 ? work.scratch : buffers[(i - 1) % 2];
+    float* y = buffers[i % 2];
+    const float* weight = model.at(l.weight[i]);
+    const float* bias = model.at(l.bias[i]);
+    // Split by output unit: each row of yt is one unit over every sample.
+    SplitRows(pf, out, kRowGrain, [&](size_t o0, size_t o1) {
+      K().linear_forward_t(weight + o0 * in, bias + o0, x, S, y + o0 * S, S, rows, in, o1 - o0, relu);
+      if (hidden && OwnPass(l.activation))
+        K().activation_forward(l.activation, y + o0 * S, y + o0 * S, (o1 - o0) * S);
+    });
+  }
+  return Status::kOk;
+}
+
+Status Predict(InferRef work, size_t rows, uint16_t* labels) {
+  const Layout& l = *work.layout;
+  if (!HasClassTargets(l.loss.kind)) return Status::kInvalidArgument;
+  if (rows == 0 || rows > work.max_batch) return Status::kCapacityExceeded;
+  const float* z = InferOutput(work);
+  for (size_t r = 0; r < rows; ++r) {
+    size_t best = 0;
+    for (size_t j = 1; j < l.outputs(); ++j) best = z[j * work.stride + r] > z[best * work.stride + r] ? j : best;
+    labels[r] = static_cast<uint16_t>(best);
+  }
+  return Status::kOk;
+}
+
+Status Probabilities(InferRef work, size_t rows, float* out) {
+  const Layout& l = *work.layout;
+  if (rows == 0 || rows > work.max_batch) return Status::kCapacityExceeded;
+  const float* z = InferOutput(work);
+  for (size_t r = 0; r < rows; ++r) OutputsToProbabilities(l.loss, z + r, work.stride, l.outputs(), out + r * l.outputs());
   return Status::kOk;
 }
 

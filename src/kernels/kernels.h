@@ -16,6 +16,7 @@
 
 #include <tuple>
 
+#include "descent/layers.h"
 #include "descent/optimizer.h"
 
 namespace descent {
@@ -27,7 +28,11 @@ namespace kernels {
 //    wt is the weight [out, in] transposed with the bias as one more row (src/core/mlp.cc).
 //    Strides are multiples of 16; rows of x, wt and y are readable/writable up to Padded().
 //    sparse_x: x has many zeros, worth skipping (generic/live_terms-inl.h; same result).
-//  linear_backward_input: dx[r,i] = (act[r,i] > 0) ? sum_o dy[r,o]*wp[o,i] : 0, in order o = 0..out-1.
+//  linear_forward_t: the same sums for activations stored transposed ([features, rows]), reading
+//    the weight [out, in] in place (no copy): yt[o,r] = relu?(sum_i w[o,i]*xt[i,r] + b[o]), sum in
+//    order i = 0..in-1 (the same bits as linear_forward). Row strides are multiples of 16.
+//  linear_backward_input: dx[r,i] = (act[r,i] > 0) ? sum_o dy[r,o]*wp[o,i] : 0, in order o = 0..out-1;
+//    act == nullptr: no mask (activations other than ReLU apply their derivative after).
 //  linear_backward_params: dw[o,i] = sum_r dy[r,o]*x[r,i]; db[o] = sum_r dy[r,o]; in order
 //    r = 0..rows-1; dw and db are exactly [out, in] and [out] (no padding).
 //  linear_backward_params_t: the same weight gradient transposed, for sparse x:
@@ -35,11 +40,16 @@ namespace kernels {
 //  bias_gradient: db[o] = sum_r dy[r,o], in order r = 0..rows-1.
 //  log_softmax_nll: loss[r] = -log_softmax(z[r])[label[r]] and dz = d(mean loss)/dz with the
 //    mean over `batch` rows (torch's grad_input).
+//  activation_forward: y[i] = f(z[i]); activation_backward: g[i] *= f'(z[i]) in torch's operation
+//    order, from y (and z where NeedsPreActivation). In place allowed. (generic/activations-inl.h)
 #define DESCENT_KERNELS(X)                                                                                    \
   X(scale_pixels, ScalePixels, (const uint8_t* src, float* dst, size_t n))                                   \
   X(linear_forward, LinearForward,                                                                           \
     (const float* x, size_t x_stride, const float* wt, size_t wt_stride, float* y, size_t y_stride,          \
      size_t rows, size_t in, size_t out, bool relu, bool sparse_x))                                          \
+  X(linear_forward_t, LinearForwardT,                                                                        \
+    (const float* w, const float* b, const float* xt, size_t xt_stride, float* yt, size_t yt_stride,         \
+     size_t rows, size_t in, size_t out, bool relu))                                                         \
   X(linear_backward_input, LinearBackwardInput,                                                              \
     (const float* dy, size_t dy_stride, const float* wp, size_t wp_stride, const float* act,                 \
      size_t act_stride, float* dx, size_t dx_stride, size_t rows, size_t in, size_t out))                    \
@@ -52,7 +62,10 @@ namespace kernels {
   X(bias_gradient, BiasGradient, (const float* dy, size_t dy_stride, float* db, size_t rows, size_t out))    \
   X(log_softmax_nll, LogSoftmaxNll,                                                                          \
     (const float* z, size_t stride, const uint8_t* labels, size_t rows, size_t classes, size_t batch,        \
-     float* loss, float* dz))
+     float* loss, float* dz))                                                                                \
+  X(activation_forward, ActivationForward, (const ActivationSpec& spec, const float* z, float* y, size_t n))  \
+  X(activation_backward, ActivationBackward,                                                                 \
+    (const ActivationSpec& spec, const float* y, const float* z, float* g, size_t n))
 
 // One update of n elements with a rule's per-step scalars; slots[k] is its k-th state array.
 template <class Rule>

@@ -31,6 +31,18 @@ void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_s
   }
 }
 
+void LinearForwardT(const float* w, const float* b, const float* xt, size_t xt_stride, float* yt, size_t yt_stride,
+                    size_t rows, size_t in, size_t out, bool relu) {
+  for (size_t o = 0; o < out; ++o)
+    for (size_t r = 0; r < rows; ++r) {
+      float acc = 0.0f;
+      for (size_t i = 0; i < in; ++i) acc = fma(w[o * in + i], xt[i * xt_stride + r], acc);
+      float v = acc + b[o];
+      if (relu) v = v < 0.0f ? 0.0f : v;
+      yt[o * yt_stride + r] = v;
+    }
+}
+
 void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride,
                          const float* act, size_t act_stride, float* dx, size_t dx_stride,
                          size_t rows, size_t in, size_t out) {
@@ -38,7 +50,7 @@ void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, siz
     for (size_t i = 0; i < in; ++i) {
       float acc = 0.0f;
       for (size_t o = 0; o < out; ++o) acc = fma(dy[r * dy_stride + o], wp[o * wp_stride + i], acc);
-      dx[r * dx_stride + i] = act[r * act_stride + i] > 0.0f ? acc : 0.0f;
+      dx[r * dx_stride + i] = !act || act[r * act_stride + i] > 0.0f ? acc : 0.0f;
     }
   }
 }
@@ -93,6 +105,18 @@ void LogSoftmaxNll(const float* z, size_t stride, const uint8_t* labels, size_t 
     }
   }
 }
+
+// The activations have one source (generic/activations-inl.h); its ScalarOps
+// instantiation, which every vector backend also runs for its tails, is the reference.
+namespace generic {
+#define DESCENT_ATTR
+#include "src/kernels/generic/scalar_ops-inl.h"
+#include "src/kernels/generic/math-inl.h"
+#include "src/kernels/generic/activations-inl.h"
+#undef DESCENT_ATTR
+}  // namespace generic
+constexpr auto& ActivationForward = generic::ActivationForward<generic::ScalarOps>;
+constexpr auto& ActivationBackward = generic::ActivationBackward<generic::ScalarOps>;
 
 constexpr Kernels MakeScalarTable() {
   Kernels k{};

@@ -22,6 +22,7 @@
 #include "src/kernels/generic/math-inl.h"
 #include "src/kernels/generic/live_terms-inl.h"
 #include "src/kernels/generic/products-inl.h"
+#include "src/kernels/generic/activations-inl.h"
 #include "src/kernels/generic/updates-inl.h"
 
 // The whole kernel table of one instruction set.

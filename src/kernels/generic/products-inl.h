@@ -92,6 +92,19 @@ void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_s
   else Gemm<O, false>(x, x_stride, 1, wt, wt_stride, rows, VectorsFor<O>(out), in, store);
 }
 
+// Activations transposed: C[o, r] = sum_i w[o, i] * xt[i, r], A = the weight read in place.
+template <class O>
+void LinearForwardT(const float* w, const float* b, const float* xt, size_t xt_stride, float* yt, size_t yt_stride,
+                    size_t rows, size_t in, size_t out, bool relu) {
+  using V = typename O::V;
+  const size_t N = O::Lanes();
+  Gemm<O, false>(w, in, 1, xt, xt_stride, out, VectorsFor<O>(rows), in, [&](size_t o, size_t vec, V sum) DESCENT_ATTR {
+    V v = sum + O::Set(b[o]);
+    if (relu) v = O::Select(v < O::Zero(), O::Zero(), v);
+    O::Store(v, yt + o * yt_stride + vec * N);
+  });
+}
+
 template <class O>
 void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride, const float* act,
                          size_t act_stride, float* dx, size_t dx_stride, size_t rows, size_t in, size_t out) {
@@ -99,8 +112,11 @@ void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, siz
   const size_t N = O::Lanes();
   Gemm<O, false>(dy, dy_stride, 1, wp, wp_stride, rows, VectorsFor<O>(in), out,
                  [&](size_t r, size_t vec, V sum) DESCENT_ATTR {
-                   const V a = O::Load(act + r * act_stride + vec * N);
-                   O::Store(O::Select(a > O::Zero(), sum, O::Zero()), dx + r * dx_stride + vec * N);
+                   if (act) {
+                     const V a = O::Load(act + r * act_stride + vec * N);
+                     sum = O::Select(a > O::Zero(), sum, O::Zero());
+                   }
+                   O::Store(sum, dx + r * dx_stride + vec * N);
                  });
 }
 
