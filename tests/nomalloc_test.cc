@@ -122,5 +122,55 @@ TEST_CASE("nomalloc: training steps with every optimizer, a schedule and clippin
   CHECK(AllocationsWhileTraining(RAdam()) == 0);
 }
 
+// Every activation and loss, float features and targets, frozen layers and inference.
+template <class Net>
+size_t AllocationsWithModel() {
+  static Net net;
+  static Workspace<Net, 32> ws;
+  static InferenceWorkspace<Net, 32> iws;
+  static Optimizer<Adam, Net::kNumTrainable> opt;
+  static float frozen[Net::kNumFrozen + 1];
+  static float features[64 * Net::kInputs], targets[64 * Net::kOutputs], probabilities[32 * Net::kOutputs];
+  static uint16_t labels[64], predicted[32];
+  if constexpr (Net::kFrozenLayers > 0) net.set_frozen_params(frozen);
+  Rng rng(2);
+  for (float& x : features) x = rng.Uniform01();
+  for (float& t : targets) t = rng.Uniform01();
+  for (uint16_t& l : labels) l = static_cast<uint16_t>(rng.Below(Net::kOutputs));
+  for (float& w : frozen) w = 0.01f;
+  Init(net, 1);
+  g_allocations = 0;
+  g_counting = true;
+  bool ok = true;
+  for (size_t first = 0; first < 64; first += 32) {
+    float loss;
+    if constexpr (HasClassTargets(Net::kLoss.kind)) ok = ok && ws.LoadRows(features, labels, g_order + first, 32) == Status::kOk;
+    else ok = ok && ws.LoadRows(features, targets, g_order + first, 32) == Status::kOk;
+    ok = ok && TrainStep(net, ws, opt, 32, &loss) == Status::kOk;
+    ok = ok && iws.LoadRows(features, g_order + first, 32) == Status::kOk;
+    ok = ok && Forward(net, iws, 32) == Status::kOk;
+    ok = ok && Probabilities(iws, 32, probabilities) == Status::kOk;
+    if constexpr (HasClassTargets(Net::kLoss.kind)) ok = ok && Predict(iws, 32, predicted) == Status::kOk;
+  }
+  g_counting = false;
+  REQUIRE(ok);
+  return g_allocations;
+}
+
+struct Smooth {
+  static constexpr LossSpec kSpec{LossKind::kCrossEntropy, 0.1f};
+};
+
+TEST_CASE("nomalloc: every activation and loss, frozen layers and inference allocate nothing") {
+  EpochOrder(g_order, 64, 1, 0, true);
+  CHECK(AllocationsWithModel<Model<Sizes<10, 16, 1>, Tanh, Mse>>() == 0);
+  CHECK(AllocationsWithModel<Model<Sizes<10, 16, 3>, LeakyRelu, L1>>() == 0);
+  CHECK(AllocationsWithModel<Model<Sizes<10, 16, 16, 2>, GeluTanh, Huber>>() == 0);
+  CHECK(AllocationsWithModel<Model<Sizes<30, 16, 1>, Sigmoid, BceWithLogits>>() == 0);
+  CHECK(AllocationsWithModel<Model<Sizes<64, 32, 10>, Gelu, Smooth>>() == 0);
+  CHECK(AllocationsWithModel<Model<Sizes<64, 32, 300>, Identity, CrossEntropy>>() == 0);
+  CHECK(AllocationsWithModel<Model<Sizes<64, 32, 16, 10>, Relu, Nll, Frozen<1>>>() == 0);
+}
+
 }  // namespace
 }  // namespace descent
