@@ -308,7 +308,7 @@ long ChildPeakRss(const std::vector<const char*>& argv) {
 
 host::Dataset LoadOrDie(const std::string& path) {
   host::Dataset d;
-  if (host::Error e = host::LoadDataset(path, "train", &d)) {
+  if (host::Error e = host::LoadDataset(path, "train", "", &d)) {
     fprintf(stderr, "descent-bench: %s\n", e.message.c_str());
     exit(3);
   }

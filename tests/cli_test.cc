@@ -173,13 +173,15 @@ TEST_CASE("cli: bad input files exit 3, name the file, and clobber nothing") {
   const std::string dir = TempDir();
   std::ofstream(dir + "/bad.safetensors") << "not a safetensors file at all";
   std::ofstream(dir + "/keep.safetensors") << "precious";
-  std::ofstream(dir + "/bad.csv") << "label,pixel0\n3,999\n";
+  std::ofstream(dir + "/bad.csv") << "label,pixel0\n3,9x9\n";
+  std::ofstream(dir + "/narrow.csv") << "label,pixel0\n3,999\n";
   const struct {
     std::string args, expect;
   } cases[] = {
       {"train --data " + dir + "/nothing-here", "nothing-here: no such file"},
       {"train --data " + dir, "has no train-images-idx3-ubyte"},
-      {"train --data " + dir + "/bad.csv", "bad.csv: line 2, column 2: value out of range"},
+      {"train --data " + dir + "/bad.csv", "bad.csv: line 2, column 2 (pixel0): expected a number, found `9x9`"},
+      {"train --data " + dir + "/narrow.csv", "narrow.csv: has 1 features per sample, the model takes 784"},
       {"train --epochs 1 --init " + dir + "/bad.safetensors --save " + dir + "/keep.safetensors", "bad.safetensors"},
       {"eval --model " + dir + "/bad.safetensors", "bad.safetensors"},
       {"eval --model " + dir + "/missing.safetensors", "missing.safetensors: cannot open"},

@@ -34,8 +34,11 @@ std::string SlotName(const SlotsRef& slots, size_t k) { return std::string("opti
 }  // namespace
 
 std::string DataFingerprint(const host::Dataset& data) {
-  const uint64_t h = host::Fnv1a64(data.pixels.data(), data.pixels.size()) ^
-                     (host::Fnv1a64(data.labels.data(), data.labels.size()) * 0x9E3779B97F4A7C15ull);
+  uint64_t h = host::Fnv1a64(data.pixels.data(), data.pixels.size()) ^
+               (host::Fnv1a64(data.labels.data(), data.labels.size()) * 0x9E3779B97F4A7C15ull);
+  // Float features and targets (CSV files that are not all bytes) are hashed too; byte data as before.
+  if (!data.values.empty()) h ^= host::Fnv1a64(data.values.data(), 4 * data.values.size()) * 0xC2B2AE3D27D4EB4Full;
+  if (!data.targets.empty()) h ^= host::Fnv1a64(data.targets.data(), 4 * data.targets.size()) * 0x165667B19E3779F9ull;
   return std::to_string(data.count) + ":" + Hex(h, 16);
 }
 
@@ -51,11 +54,10 @@ bool ParseClip(const std::string& text, GradClip* clip) {
 
 host::Error WriteCheckpoint(const std::string& path, const Checkpoint& at, const Net& net, const SlotsRef& slots) {
   std::vector<host::TensorRef> tensors = WeightTensors(net);
-  for (size_t k = 0; k < slots.count; ++k) tensors.push_back({SlotName(slots, k), {Net::kNumParams}, slots.data[k]});
-  const host::Metadata meta = {
+  for (size_t k = 0; k < slots.count; ++k) tensors.push_back({SlotName(slots, k), {net.num_params()}, slots.data[k]});
+  host::Metadata meta = {
       {"format", kFormat},
       {"format_version", kVersion},
-      {"architecture", Architecture()},
       {"optimizer", at.optimizer.name},
       {"hyperparameters", Describe(at.optimizer)},
       {"batch", std::to_string(at.batch)},
@@ -70,17 +72,20 @@ host::Error WriteCheckpoint(const std::string& path, const Checkpoint& at, const
       {"clip", at.clip},
       {"data", at.data},
   };
+  for (const auto& entry : ModelMetadata(net))  // the architecture and input transform
+    if (entry.first != "format") meta.push_back(entry);
   return host::WriteFileAtomic(path, EncodeWithChecksums(tensors, meta));
 }
 
 host::Error ReadCheckpoint(const std::string& path, Checkpoint* out) {
   std::vector<uint8_t> bytes;
-  if (host::Error e = host::ReadFile(path, kModelFileLimits.max_file_bytes, &bytes)) return e;
+  if (host::Error e = host::ReadFile(path, ModelFileLimits(kMaxFileParams).max_file_bytes, &bytes)) return e;
   return ParseCheckpoint(path, std::move(bytes), out);
 }
 
 host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes, Checkpoint* out) {
-  if (host::Error e = host::ParseSafetensors(path, std::move(bytes), &out->file, kModelFileLimits)) return e;
+  if (host::Error e = host::ParseSafetensors(path, std::move(bytes), &out->file, ModelFileLimits(kMaxFileParams)))
+    return e;
   const host::Safetensors& f = out->file;
   auto meta = [&](const char* key, std::string* value) -> host::Error {
     const std::string* v = f.Meta(key);
@@ -106,7 +111,7 @@ host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes,
   if (!legacy)
     if (host::Error e = VerifyChecksums(f, true)) return e;
   if (host::Error e = meta("architecture", &text)) return e;
-  if (text != Architecture()) return host::Fail(path, "was saved from an MLP " + text + ", this model is " + Architecture());
+  if (host::Error e = ReadModelMetadata(f, &out->architecture, &out->transform)) return e;
   std::string name, hyper;
   if (host::Error e = meta("optimizer", &name)) return e;
   if (host::Error e = meta("hyperparameters", &hyper)) return e;
@@ -167,18 +172,20 @@ host::Error CheckPosition(const Checkpoint& c, size_t samples, const std::string
   return host::Error{};
 }
 
-host::Error RestoreCheckpoint(const Checkpoint& from, Net* net, Net* staging, const SlotsRef& slots) {
-  if (host::Error e = ReadWeights(from.file, staging)) return e;
-  for (size_t i = 0; i < Net::kNumParams; ++i)
-    if (!std::isfinite(staging->params()[i]))
+host::Error RestoreCheckpoint(const Checkpoint& from, Net* net, const SlotsRef& slots) {
+  Net staging = *net;
+  if (host::Error e = ReadWeights(from.file, &staging)) return e;
+  const size_t n = staging.num_params();
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(staging.params()[i]))
       return host::Fail(from.file.path, "holds a non-finite weight (parameter " + std::to_string(i) + ")");
   for (size_t k = 0; k < slots.count; ++k) {
-    if (host::Error e = from.file.ReadF32(SlotName(slots, k), {Net::kNumParams}, slots.data[k])) return e;
-    for (size_t i = 0; i < Net::kNumParams; ++i)
+    if (host::Error e = from.file.ReadF32(SlotName(slots, k), {n}, slots.data[k])) return e;
+    for (size_t i = 0; i < n; ++i)
       if (!std::isfinite(slots.data[k][i]))
         return host::Fail(from.file.path, std::string("holds a non-finite ") + slots.names[k] + " value");
   }
-  *net = *staging;
+  *net = std::move(staging);
   return host::Error{};
 }
 

@@ -19,6 +19,8 @@ namespace cli {
 
 // Where a run stands.
 struct Checkpoint {
+  Architecture architecture;   // the model it trains (read from the file)
+  InputTransform transform;
   OptimizerConfig optimizer;
   size_t batch = 0;
   uint64_t seed = 0;
@@ -37,7 +39,7 @@ struct Checkpoint {
 struct SlotsRef {
   size_t count;
   const char* const* names;
-  float* const* data;  // count arrays of Net::kNumParams floats
+  float* const* data;  // count arrays of net.num_params() floats
 };
 
 host::Error WriteCheckpoint(const std::string& path, const Checkpoint& at, const Net& net, const SlotsRef& slots);
@@ -51,9 +53,10 @@ inline constexpr size_t kMaxEpochs = 1000000;
 host::Error CheckPosition(const Checkpoint& checkpoint, size_t samples, const std::string& path);
 size_t EpochsDone(const Checkpoint& checkpoint, size_t samples);
 // The weights and optimizer state of a read checkpoint, all finite; *net is left alone on failure.
-host::Error RestoreCheckpoint(const Checkpoint& from, Net* net, Net* staging, const SlotsRef& slots);
+// *net has the checkpoint's architecture.
+host::Error RestoreCheckpoint(const Checkpoint& from, Net* net, const SlotsRef& slots);
 
-// "<samples>:<FNV-1a of pixels and labels>": resuming on other data is refused.
+// "<samples>:<FNV-1a of the features and targets>": resuming on other data is refused.
 std::string DataFingerprint(const host::Dataset& data);
 // "max_norm=X clip_value=Y", and back (false if it does not parse).
 std::string DescribeClip(const GradClip& clip);

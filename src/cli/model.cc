@@ -1,10 +1,12 @@
 #include "src/cli/model.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace descent {
 namespace cli {
@@ -75,20 +77,292 @@ host::Error VerifyChecksums(const host::Safetensors& f, bool required) {
   return host::Error{};
 }
 
-std::string Architecture() {
+namespace {
+const char* const kActivationNames[] = {"relu", "leaky-relu", "tanh", "sigmoid", "gelu", "gelu-tanh", "identity"};
+const ActivationKind kActivationKinds[] = {ActivationKind::kRelu, ActivationKind::kLeakyRelu, ActivationKind::kTanh,
+                                           ActivationKind::kSigmoid, ActivationKind::kGelu, ActivationKind::kGeluTanh,
+                                           ActivationKind::kIdentity};
+const char* const kLossNames[] = {"nll", "cross-entropy", "mse", "l1", "huber", "bce"};
+const LossKind kLossKinds[] = {LossKind::kNll, LossKind::kCrossEntropy, LossKind::kMse,
+                               LossKind::kL1, LossKind::kHuber, LossKind::kBceWithLogits};
+
+std::string Number(double v) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%.9g", v);
+  return buf;
+}
+std::string Floats(const std::vector<float>& v) {
   std::string s;
-  for (size_t i = 0; i <= Net::kNumLayers; ++i) s += (i ? "-" : "") + std::to_string(Net::sizes()[i]);
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + Number(v[i]);
   return s;
+}
+bool ParseFloats(const std::string& text, size_t n, std::vector<float>* out) {
+  out->clear();
+  const char* p = text.c_str();
+  for (size_t i = 0; i < n; ++i) {
+    char* end = nullptr;
+    const float v = strtof(p, &end);
+    if (end == p || !std::isfinite(v) || (*end != ',' && *end != '\0') || (*end == '\0' && i + 1 < n)) return false;
+    out->push_back(v);
+    p = *end ? end + 1 : end;
+  }
+  return *p == '\0';
+}
+}  // namespace
+
+const std::vector<std::string>& ActivationNames() {
+  static const std::vector<std::string> names(std::begin(kActivationNames), std::end(kActivationNames));
+  return names;
+}
+const std::vector<std::string>& LossNames() {
+  static const std::vector<std::string> names(std::begin(kLossNames), std::end(kLossNames));
+  return names;
+}
+const char* Name(ActivationKind kind) {
+  for (size_t i = 0; i < std::size(kActivationKinds); ++i)
+    if (kActivationKinds[i] == kind) return kActivationNames[i];
+  return "?";
+}
+const char* Name(LossKind kind) {
+  for (size_t i = 0; i < std::size(kLossKinds); ++i)
+    if (kLossKinds[i] == kind) return kLossNames[i];
+  return "?";
+}
+bool ParseActivation(const std::string& name, ActivationKind* kind) {
+  for (size_t i = 0; i < std::size(kActivationKinds); ++i)
+    if (name == kActivationNames[i]) return *kind = kActivationKinds[i], true;
+  return false;
+}
+bool ParseLoss(const std::string& name, LossKind* kind) {
+  for (size_t i = 0; i < std::size(kLossKinds); ++i)
+    if (name == kLossNames[i]) return *kind = kLossKinds[i], true;
+  return false;
+}
+
+std::string Architecture::Sizes() const {
+  std::string s;
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "-" : "") + std::to_string(sizes[i]);
+  return s;
+}
+
+std::string Architecture::Describe() const {
+  std::string s = Sizes() + " " + Name(activation.kind);
+  if (activation.kind == ActivationKind::kLeakyRelu) s += "(" + Number(activation.negative_slope) + ")";
+  s += std::string(" ") + Name(loss.kind);
+  if (loss.kind == LossKind::kCrossEntropy && loss.label_smoothing != 0.0f)
+    s += "(label_smoothing=" + Number(loss.label_smoothing) + ")";
+  if (loss.kind == LossKind::kHuber) s += "(delta=" + Number(loss.delta) + ")";
+  if (loss.kind == LossKind::kBceWithLogits && loss.pos_weight != 1.0f) s += "(pos_weight=" + Number(loss.pos_weight) + ")";
+  return s;
+}
+
+std::string Architecture::Title() const {
+  const Architecture notebook;
+  return Describe() == Sizes() + " " + notebook.Describe().substr(notebook.Sizes().size() + 1) ? Sizes() : Describe();
+}
+
+Layout Architecture::MakeLayout(size_t max_batch) const {
+  return Layout::Of(sizes.data(), sizes.size(), max_batch, activation, loss, 0);
+}
+
+std::string InvalidReason(const Architecture& a) {
+  if (a.sizes.size() < 2) return "a model needs an input and an output size";
+  if (a.sizes.size() > kMaxLayers + 1) return "at most " + std::to_string(kMaxLayers) + " layers";
+  for (size_t s : a.sizes)
+    if (s == 0 || s > 65536) return "layer sizes must be in [1, 65536]";
+  if (HasClassTargets(a.loss.kind) && a.outputs() < 2)
+    return std::string(Name(a.loss.kind)) + " needs at least two outputs (one output: mse, l1, huber or bce)";
+  if (const char* why = InvalidReason(a.activation)) return why;
+  if (const char* why = InvalidReason(a.loss)) return why;
+  return "";
+}
+
+bool InputTransform::IsPixelScale() const {
+  if (!shift.empty()) return false;
+  for (float s : scale)
+    if (s != 1.0f / 256.0f) return false;
+  return true;
+}
+
+std::string InputTransform::Describe() const {
+  if (!shift.empty()) return "standardized";
+  if (IsPixelScale()) return "scale 1/256";
+  return "scale " + Number(scale.empty() ? 1.0 : scale[0]);
+}
+
+InputTransform UniformScale(size_t inputs, double scale) {
+  InputTransform t;
+  t.scale.assign(inputs, static_cast<float>(scale));
+  return t;
+}
+
+InputTransform Standardization(const host::Dataset& data) {
+  InputTransform t;
+  const size_t n = data.features;
+  std::vector<double> sum(n, 0.0), squares(n, 0.0);
+  for (size_t i = 0; i < data.count; ++i)
+    for (size_t f = 0; f < n; ++f) sum[f] += data.Feature(i, f);
+  for (size_t f = 0; f < n; ++f) sum[f] /= static_cast<double>(data.count);
+  for (size_t i = 0; i < data.count; ++i)
+    for (size_t f = 0; f < n; ++f) {
+      const double d = data.Feature(i, f) - sum[f];
+      squares[f] += d * d;
+    }
+  for (size_t f = 0; f < n; ++f) {
+    const double sd = std::sqrt(squares[f] / static_cast<double>(data.count));
+    t.shift.push_back(static_cast<float>(sum[f]));
+    t.scale.push_back(sd > 0.0 ? static_cast<float>(1.0 / sd) : 1.0f);
+  }
+  return t;
+}
+
+void Net::Configure(const Architecture& architecture) {
+  architecture_ = architecture;
+  layout_ = architecture.MakeLayout(0);
+  params_.assign(layout_.num_params, 0.0f);
+  transform_ = UniformScale(architecture.inputs(), 1.0 / 256.0);
+}
+
+void TrainWorkspace::Configure(const Architecture& architecture, size_t max_batch) {
+  layout_ = architecture.MakeLayout(max_batch);
+  grads_.assign(layout_.num_trainable, 0.0f);
+  scratch_.assign(layout_.workspace_floats, 0.0f);
+  row_loss_.assign(max_batch, 0.0f);
+  const bool classes = HasClassTargets(architecture.loss.kind);
+  labels8_.assign(classes && architecture.outputs() <= 256 ? max_batch : 0, 0);
+  labels16_.assign(classes && architecture.outputs() > 256 ? max_batch : 0, 0);
+}
+
+internal::WorkRef TrainWorkspace::Ref() {
+  return {&layout_, grads_.data(), scratch_.data(), row_loss_.data(), labels8_.empty() ? nullptr : labels8_.data(),
+          labels16_.empty() ? nullptr : labels16_.data()};
+}
+
+Status TrainWorkspace::Load(const host::Dataset& data, const InputTransform& transform, const uint32_t* order,
+                            size_t rows, const ParallelFor& pf) {
+  if (rows == 0 || rows > layout_.max_batch) return Status::kCapacityExceeded;
+  float* input = scratch_.data() + layout_.act[0];
+  const size_t stride = Padded(layout_.inputs());
+  Status s;
+  const float* shift = transform.shift.empty() ? nullptr : transform.shift.data();
+  if (!data.pixels.empty() && transform.IsPixelScale()) {  // the notebook's bytes / 256, vectorized
+    s = internal::LoadFeatures(layout_, input, stride, 1, layout_.max_batch, data.pixels.data(), nullptr, order, rows,
+                               nullptr, nullptr, pf);
+  } else if (!data.values.empty()) {
+    s = internal::LoadFeatures(layout_, input, stride, 1, layout_.max_batch, nullptr, data.values.data(), order, rows,
+                               shift, transform.scale.data(), pf);
+  } else {  // bytes under another transform: the same operations as LoadFeatures' float path
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t f = 0; f < layout_.inputs(); ++f) {
+        float v = data.Feature(order ? order[r] : r, f);
+        if (shift) v = v - shift[f];
+        input[r * stride + f] = v * transform.scale[f];
+      }
+  }
+  if (s != Status::kOk) return s;
+  for (size_t r = 0; r < rows; ++r) {
+    const size_t i = order ? order[r] : r;
+    if (!labels8_.empty()) labels8_[r] = static_cast<uint8_t>(data.Target(i));
+    else if (!labels16_.empty()) labels16_[r] = static_cast<uint16_t>(data.Target(i));
+    else scratch_[layout_.targets + r] = data.Target(i);  // element losses: one output
+  }
+  return Status::kOk;
+}
+
+host::Error PrepareData(const Architecture& a, host::Dataset* data) {
+  const std::string& file = data->source;
+  if (data->features != a.inputs())
+    return host::Fail(file, "has " + std::to_string(data->features) + " features per sample, the model takes " +
+                                std::to_string(a.inputs()) + " (--layers " + a.Sizes() + ")");
+  const std::string& labels = data->labels_source;
+  if (HasClassTargets(a.loss.kind)) {
+    for (size_t i = 0; i < data->count; ++i) {
+      const float t = data->Target(i);
+      if (!(t >= 0.0f && t < static_cast<float>(a.outputs())) || t != static_cast<float>(static_cast<uint32_t>(t)))
+        return host::Fail(labels, data->Where(i, data->features) + ": target " + Number(t) +
+                                      " is not a class of the model (an integer in [0, " + std::to_string(a.outputs()) +
+                                      "))");
+    }
+  } else {
+    if (a.outputs() != 1)
+      return host::Fail(labels, "has one target per sample, the model has " + std::to_string(a.outputs()) +
+                                    " outputs (--loss " + Name(a.loss.kind) + " reads one target: end --layers with 1)");
+    if (a.loss.kind == LossKind::kBceWithLogits)
+      for (size_t i = 0; i < data->count; ++i)
+        if (!(data->Target(i) >= 0.0f && data->Target(i) <= 1.0f))
+          return host::Fail(labels, data->Where(i, data->features) + ": target " + Number(data->Target(i)) +
+                                        " is outside [0, 1] (--loss bce takes probabilities)");
+  }
+  return host::Error{};
+}
+
+host::SafetensorsLimits ModelFileLimits(size_t num_params) {
+  return {8 + (size_t{1} << 20) + 4 * num_params * (1 + MaxSlots()), size_t{1} << 20, 64};
 }
 
 std::vector<host::TensorRef> WeightTensors(const Net& net) {
   std::vector<host::TensorRef> tensors;
-  for (size_t l = 0; l < Net::kNumLayers; ++l) {
-    const size_t in = Net::sizes()[l], out = Net::sizes()[l + 1];
-    tensors.push_back({LayerName(l, "weight"), {out, in}, net.weight(l)});
-    tensors.push_back({LayerName(l, "bias"), {out}, net.bias(l)});
+  const Layout& l = net.layout();
+  for (size_t i = 0; i < l.num_layers; ++i) {
+    const size_t in = l.sizes[i], out = l.sizes[i + 1];
+    tensors.push_back({LayerName(i, "weight"), {out, in}, net.params() + l.weight[i]});
+    tensors.push_back({LayerName(i, "bias"), {out}, net.params() + l.bias[i]});
   }
   return tensors;
+}
+
+host::Metadata ModelMetadata(const Net& net) {
+  const Architecture& a = net.architecture();
+  host::Metadata m = {{"format", "pt"}, {"architecture", a.Sizes()}, {"activation", Name(a.activation.kind)},
+                      {"loss", Name(a.loss.kind)}};
+  if (a.activation.kind == ActivationKind::kLeakyRelu) m.push_back({"negative_slope", Number(a.activation.negative_slope)});
+  if (a.loss.kind == LossKind::kCrossEntropy) m.push_back({"label_smoothing", Number(a.loss.label_smoothing)});
+  if (a.loss.kind == LossKind::kHuber) m.push_back({"delta", Number(a.loss.delta)});
+  if (a.loss.kind == LossKind::kBceWithLogits) m.push_back({"pos_weight", Number(a.loss.pos_weight)});
+  const InputTransform& t = net.transform();
+  if (!t.IsPixelScale()) {
+    m.push_back({"input_scale", Floats(t.scale)});
+    if (!t.shift.empty()) m.push_back({"input_shift", Floats(t.shift)});
+  }
+  return m;
+}
+
+host::Error ReadModelMetadata(const host::Safetensors& file, Architecture* a, InputTransform* transform) {
+  *a = Architecture{};
+  const std::string* sizes = file.Meta("architecture");
+  if (sizes) {
+    a->sizes.clear();
+    size_t value = 0, digits = 0;
+    for (const char c : *sizes + "-") {
+      if (c >= '0' && c <= '9' && digits < 6) value = value * 10 + static_cast<size_t>(c - '0'), ++digits;
+      else if (c == '-' && digits) a->sizes.push_back(value), value = 0, digits = 0;
+      else return host::Fail(file.path, "has a malformed architecture `" + *sizes + "`");
+    }
+  }
+  auto number = [&](const char* key, float* out) {
+    const std::string* v = file.Meta(key);
+    std::vector<float> parsed;
+    if (v && !ParseFloats(*v, 1, &parsed)) return false;
+    if (v) *out = parsed[0];
+    return true;
+  };
+  const std::string* activation = file.Meta("activation");
+  const std::string* loss = file.Meta("loss");
+  if ((activation && !ParseActivation(*activation, &a->activation.kind)) || (loss && !ParseLoss(*loss, &a->loss.kind)) ||
+      !number("negative_slope", &a->activation.negative_slope) || !number("label_smoothing", &a->loss.label_smoothing) ||
+      !number("delta", &a->loss.delta) || !number("pos_weight", &a->loss.pos_weight))
+    return host::Fail(file.path, "has an activation or loss this program does not know");
+  if (const std::string why = InvalidReason(*a); !why.empty())
+    return host::Fail(file.path, "describes an unusable model: " + why);
+  *transform = UniformScale(a->inputs(), 1.0 / 256.0);
+  if (const std::string* scale = file.Meta("input_scale")) {
+    if (!ParseFloats(*scale, a->inputs(), &transform->scale))
+      return host::Fail(file.path, "has a malformed input_scale (" + std::to_string(a->inputs()) + " numbers expected)");
+    if (const std::string* shift = file.Meta("input_shift"))
+      if (!ParseFloats(*shift, a->inputs(), &transform->shift))
+        return host::Fail(file.path, "has a malformed input_shift (" + std::to_string(a->inputs()) + " numbers expected)");
+  }
+  return host::Error{};
 }
 
 host::Error ReadWeights(const host::Safetensors& file, Net* net) {
@@ -98,28 +372,36 @@ host::Error ReadWeights(const host::Safetensors& file, Net* net) {
 }
 
 host::Error SaveModel(const std::string& path, const Net& net) {
-  return host::WriteFileAtomic(path,
-                               EncodeWithChecksums(WeightTensors(net), {{"format", "pt"}, {"architecture", Architecture()}}));
+  return host::WriteFileAtomic(path, EncodeWithChecksums(WeightTensors(net), ModelMetadata(net)));
 }
 
-host::Error LoadModel(const std::string& path, Net* net, Net* staging) {
+host::Error LoadModel(const std::string& path, bool adopt, Net* net) {
   host::Safetensors file;
-  if (host::Error e = host::ReadSafetensors(path, &file, kModelFileLimits)) return e;
+  const size_t limit = adopt ? kMaxFileParams : net->num_params();
+  if (host::Error e = host::ReadSafetensors(path, &file, ModelFileLimits(limit))) return e;
   if (host::Error e = VerifyChecksums(file, false)) return e;
-  if (host::Error e = ReadWeights(file, staging)) return e;
+  Architecture a;
+  InputTransform transform;
+  if (host::Error e = ReadModelMetadata(file, &a, &transform)) return e;
+  if (!adopt && a.Describe() != net->architecture().Describe())
+    return host::Fail(path, "holds a " + a.Describe() + " model, this run's is " + net->architecture().Describe());
+  Net staging;
+  staging.Configure(a);
+  staging.transform() = adopt ? transform : net->transform();
+  if (host::Error e = ReadWeights(file, &staging)) return e;
   size_t weights = 0;  // a checkpoint also holds "optimizer.*" tensors
   for (const auto& entry : file.entries) weights += entry.name.rfind("optimizer.", 0) != 0;
-  if (weights != 2 * Net::kNumLayers)
-    return host::Fail(path, "has " + std::to_string(weights) + " weight tensors, a " + Architecture() + " model has " +
-                                std::to_string(2 * Net::kNumLayers));
-  for (size_t i = 0; i < Net::kNumParams; ++i)
-    if (!std::isfinite(staging->params()[i]))
+  if (weights != 2 * staging.layout().num_layers)
+    return host::Fail(path, "has " + std::to_string(weights) + " weight tensors, a " + a.Sizes() + " model has " +
+                                std::to_string(2 * staging.layout().num_layers));
+  for (size_t i = 0; i < staging.num_params(); ++i)
+    if (!std::isfinite(staging.params()[i]))
       return host::Fail(path, "holds a non-finite weight (parameter " + std::to_string(i) + ")");
-  *net = *staging;
+  *net = std::move(staging);
   return host::Error{};
 }
 
-uint64_t ParamsHash(const Net& net) { return host::Fnv1a64(net.params(), sizeof(float) * Net::kNumParams); }
+uint64_t ParamsHash(const Net& net) { return host::Fnv1a64(net.params(), sizeof(float) * net.num_params()); }
 
 }  // namespace cli
 }  // namespace descent

@@ -1,6 +1,11 @@
-// The program's model, the notebook's MLP, and its weight files: safetensors
-// named like the notebook's SimpleNet state_dict (linears.{i}.weight [out, in],
-// linears.{i}.bias), so torch's load_state_dict reads them and back.
+// The program's model: an MLP whose layer sizes, activation and loss come from
+// the flags (--layers, --activation, --loss; default the notebook's 784-100-100-10,
+// ReLU, log-softmax + NLL) or from a model file, sized at run time over the core's
+// size-erased code (the same kernels, the same bits as descent::Model). Its weight
+// files are safetensors named like the notebook's SimpleNet state_dict
+// (linears.{i}.weight [out, in], linears.{i}.bias), so torch's load_state_dict
+// reads them and back; their metadata carries the architecture and the input
+// transform (--input-scale, --standardize).
 #ifndef DESCENT_SRC_CLI_MODEL_H_
 #define DESCENT_SRC_CLI_MODEL_H_
 
@@ -10,16 +15,91 @@
 #include <vector>
 
 #include "descent/descent.h"
+#include "src/host/dataset.h"
 #include "src/host/safetensors.h"
 
 namespace descent {
 namespace cli {
 
-using Net = Mlp<784, 100, 100, 10>;
-inline constexpr size_t kMaxBatch = 1024;  // the largest --batch the workspace holds
-using TrainWorkspace = Workspace<Net, kMaxBatch>;
+inline constexpr size_t kMaxBatch = 1024;  // the largest --batch
+inline constexpr size_t kEvalRows = 256;   // rows per evaluation batch
 
-std::string Architecture();  // "784-100-100-10"
+struct Architecture {
+  std::vector<size_t> sizes = {784, 100, 100, 10};
+  ActivationSpec activation;
+  LossSpec loss;
+
+  std::string Sizes() const;     // "784-100-100-10"
+  std::string Describe() const;  // "784-100-100-10 relu nll" (+ a loss's parameters)
+  std::string Title() const;     // for charts: the sizes alone for the notebook's ReLU + NLL
+  Layout MakeLayout(size_t max_batch) const;
+  size_t inputs() const { return sizes.front(); }
+  size_t outputs() const { return sizes.back(); }
+};
+const std::vector<std::string>& ActivationNames();  // relu leaky-relu tanh sigmoid gelu gelu-tanh identity
+const std::vector<std::string>& LossNames();        // nll cross-entropy mse l1 huber bce
+const char* Name(ActivationKind kind);
+const char* Name(LossKind kind);
+bool ParseActivation(const std::string& name, ActivationKind* kind);
+bool ParseLoss(const std::string& name, LossKind* kind);
+// Why an architecture cannot be built, or "".
+std::string InvalidReason(const Architecture& a);
+
+// What the first layer sees: x * scale[f] - as (x - shift[f]) * scale[f] with a shift.
+// The notebook's is every pixel times 1/256.
+struct InputTransform {
+  std::vector<float> shift, scale;  // shift empty: none
+  bool IsPixelScale() const;        // exactly the notebook's (uint8 data can take the byte path)
+  std::string Describe() const;     // "scale 1/256", "standardized", "scale X"
+};
+InputTransform UniformScale(size_t inputs, double scale);
+// z-scores with the data's mean and (population) standard deviation per feature, in double,
+// as scikit-learn's StandardScaler; a constant feature is only centred.
+InputTransform Standardization(const host::Dataset& data);
+
+class Net {
+ public:
+  Net() { Configure(Architecture{}); }
+  void Configure(const Architecture& architecture);
+  const Architecture& architecture() const { return architecture_; }
+  const Layout& layout() const { return layout_; }
+  float* params() { return params_.data(); }
+  const float* params() const { return params_.data(); }
+  size_t num_params() const { return params_.size(); }
+  internal::ModelRef Ref() { return {&layout_, params_.data(), nullptr}; }
+  InputTransform& transform() { return transform_; }
+  const InputTransform& transform() const { return transform_; }
+
+ private:
+  Architecture architecture_;
+  Layout layout_;
+  std::vector<float> params_;
+  InputTransform transform_;
+};
+
+// Gradients, activations and targets for up to max_batch rows of a Net.
+class TrainWorkspace {
+ public:
+  void Configure(const Architecture& architecture, size_t max_batch);
+  float* grads() { return grads_.data(); }
+  internal::WorkRef Ref();
+  const Layout& layout() const { return layout_; }
+  // Rows order[0..rows) of `data` (prepared for this model, see PrepareData), transformed.
+  Status Load(const host::Dataset& data, const InputTransform& transform, const uint32_t* order, size_t rows,
+              const ParallelFor& pf);
+
+ private:
+  Layout layout_;
+  std::vector<float> grads_, scratch_, row_loss_;
+  std::vector<uint8_t> labels8_;
+  std::vector<uint16_t> labels16_;
+};
+
+// Checks a data set against the model and puts its targets in the form the loss takes:
+// the features count, every class label an integer in [0, classes), BCE targets in [0, 1],
+// regression targets finite (element losses read one target per sample: one output).
+// Errors name the file, line and column.
+host::Error PrepareData(const Architecture& a, host::Dataset* data);
 
 // The most any rule keeps per parameter.
 constexpr size_t MaxSlots() {
@@ -27,10 +107,11 @@ constexpr size_t MaxSlots() {
   ForEachType(Rules{}, [&](auto rule) { most = decltype(rule)::kSlots > most ? decltype(rule)::kSlots : most; });
   return most;
 }
-// What a model or checkpoint file of this architecture can be: its weights, every optimizer
+// What a model or checkpoint file of n parameters can be: its weights, every optimizer
 // state array and a header of at most 1 MiB. Readers stop at these limits.
-inline constexpr host::SafetensorsLimits kModelFileLimits = {8 + (size_t{1} << 20) + 4 * Net::kNumParams * (1 + MaxSlots()),
-                                                             size_t{1} << 20, 64};
+host::SafetensorsLimits ModelFileLimits(size_t num_params);
+// A model file of an architecture not known beforehand (eval): up to 16 M parameters.
+inline constexpr size_t kMaxFileParams = size_t{16} << 20;
 
 // Our files' checksums, in their metadata: tensor_crc32 over the tensor data in file order and
 // header_crc32 over the whole JSON header (metadata included) with its own value zeroed.
@@ -40,14 +121,18 @@ host::Error VerifyChecksums(const host::Safetensors& file, bool required);
 
 // The weights under the state_dict names, in state_dict order.
 std::vector<host::TensorRef> WeightTensors(const Net& net);
-// Reads them back from a parsed file, each checked for dtype and shape.
+// The architecture and input transform as file metadata, and back. A file without them
+// (torch's, or one written before they were recorded) is the notebook's model.
+host::Metadata ModelMetadata(const Net& net);
+host::Error ReadModelMetadata(const host::Safetensors& file, Architecture* a, InputTransform* transform);
+// Reads the weights back from a parsed file, each checked for dtype and shape.
 host::Error ReadWeights(const host::Safetensors& file, Net* net);
 
 host::Error SaveModel(const std::string& path, const Net& net);
 // Reads weights (or a checkpoint's weights) into *net, verifying the checksums of the files this
-// program wrote and refusing non-finite weights; on failure *net is as it was.
-// staging: a scratch model the file is read into first.
-host::Error LoadModel(const std::string& path, Net* net, Net* staging);
+// program wrote and refusing non-finite weights; on failure *net is as it was. With `adopt`, *net
+// takes the file's architecture and input transform; without, they must match *net's.
+host::Error LoadModel(const std::string& path, bool adopt, Net* net);
 // FNV-1a of all weights and biases as little-endian float32 in safetensors order.
 uint64_t ParamsHash(const Net& net);
 

@@ -13,6 +13,31 @@ namespace descent {
 namespace cli {
 namespace {
 
+// An optimizer for the run's parameters: the core's update (internal::Step, the
+// same code and bits as descent::Optimizer) over state arrays on the heap.
+template <class Rule>
+class HostOptimizer {
+ public:
+  static constexpr size_t kSlots = Rule::kSlots;
+  HostOptimizer(const Rule& hp, size_t n) : hp_(hp), n_(n) {
+    for (auto& slot : slots_) slot.assign(n, 0.0f);
+  }
+  Status step(float* params, const float* grads, const ParallelFor& pf) {
+    float* slots[kSlots + 1];
+    for (size_t k = 0; k < kSlots; ++k) slots[k] = slots_[k].data();
+    return internal::Step(hp_, clock_, params, grads, slots, n_, pf);
+  }
+  Rule& hyperparameters() { return hp_; }
+  StepClock& clock() { return clock_; }
+  float* slot(size_t k) { return slots_[k].data(); }
+
+ private:
+  Rule hp_;
+  StepClock clock_;
+  size_t n_;
+  std::vector<float> slots_[kSlots > 0 ? kSlots : 1];
+};
+
 template <class Opt>
 SlotsRef Slots(Opt& opt, float** storage) {
   using Rule = std::decay_t<decltype(opt.hyperparameters())>;
@@ -25,12 +50,12 @@ SlotsRef Slots(Opt& opt, float** storage) {
 template <class Rule>
 class Run {
  public:
-  using Opt = Optimizer<Rule, Net::kNumParams>;
+  using Opt = HostOptimizer<Rule>;
 
   Run(const TrainConfig& config, const host::Dataset& data, const Rule& hp, Net& net, TrainWorkspace& ws, Net& best,
-      Net& staging, const ParallelFor& pf, Session& session, TrainResult& result)
-      : config_(config), data_(data), net_(net), ws_(ws), best_(best), staging_(staging), pf_(pf),
-        session_(session), result_(result), opt_(new Opt(hp)), schedule_(config.schedule, Evaluating(), hp.lr),
+      const ParallelFor& pf, Session& session, TrainResult& result)
+      : config_(config), data_(data), net_(net), ws_(ws), best_(best), pf_(pf), session_(session), result_(result),
+        opt_(new Opt(hp, net.num_params())), schedule_(config.schedule, Evaluating(), hp.lr),
         order_(data.count), batches_((data.count + config.batch - 1) / config.batch) {
     at_.optimizer = config.optimizer;
     at_.batch = config.batch, at_.seed = config.seed, at_.shuffle = config.shuffle;
@@ -41,7 +66,7 @@ class Run {
   // Continues a checkpointed run: its weights, state and position, the schedule replayed to it.
   bool Resume(const Checkpoint& from) {
     float* storage[Opt::kSlots];
-    if (host::Error e = RestoreCheckpoint(from, &net_, &staging_, Slots(*opt_, storage))) {
+    if (host::Error e = RestoreCheckpoint(from, &net_, Slots(*opt_, storage))) {
       result_.error = e.message;
       return false;
     }
@@ -95,8 +120,8 @@ class Run {
     Rule& rule = opt_->hyperparameters();
     rule.lr = schedule_.lr();
     if (CyclesMomentum(config_.schedule)) SetCycledMomentum(rule, schedule_.momentum());
-    result_.status = ws_.LoadImages(data_.pixels.data(), data_.labels.data(), order_.data() + first, rows, pf_);
-    if (result_.status == Status::kOk) result_.status = TrainStep(net_, ws_, *opt_, rows, &loss, pf_, config_.clip);
+    result_.status = ws_.Load(data_, net_.transform(), order_.data() + first, rows, pf_);
+    if (result_.status == Status::kOk) result_.status = TrainStep(rows, &loss);
     const StepRecord record{opt_->clock().step + (result_.status == Status::kOk ? 0 : 1), at_.epoch + 1,
                             at_.next_batch + 1, loss, rule.lr};
     result_.steps.push_back(record);
@@ -114,6 +139,14 @@ class Run {
       at_ = here;
     }
     return go_on && result_.error.empty();
+  }
+
+  // descent::TrainStep on the run-time model: backward, clipping, update, finite check.
+  Status TrainStep(size_t rows, float* loss) {
+    if (Status s = internal::ForwardBackward(net_.Ref(), ws_.Ref(), rows, loss, pf_); s != Status::kOk) return s;
+    if (config_.clip.max_norm > 0.0 || config_.clip.clip_value > 0.0) internal::Clip(ws_.grads(), ws_.layout(), config_.clip);
+    if (Status s = opt_->step(net_.params(), ws_.grads(), pf_); s != Status::kOk) return s;
+    return internal::ParamsFinite(net_.params(), net_.num_params()) ? Status::kOk : Status::kNonFinite;
   }
 
   // An evaluation; false when early stopping ends the run.
@@ -142,7 +175,6 @@ class Run {
   Net& net_;
   TrainWorkspace& ws_;
   Net& best_;
-  Net& staging_;
   const ParallelFor& pf_;
   Session& session_;
   TrainResult& result_;
@@ -163,9 +195,21 @@ TrainResult Session::TrainWith(const Rule& hp, const TrainConfig& config, const 
   TrainResult result;
   host::ThreadPool pool(config.threads);
   const ParallelFor pf = pool.parallel_for();
-  Run<Rule> run(config, data, hp, net_, ws_, best_, staging_, pf, *this, result);
+  Run<Rule> run(config, data, hp, net_, ws_, best_, pf, *this, result);
   if (!config.resume || run.Resume(*config.resume)) run.Train(observe);
   return result;
+}
+
+void Session::Configure(const Architecture& architecture, size_t max_batch) {
+  max_batch_ = std::max(max_batch, kEvalRows);
+  net_.Configure(architecture);
+  ws_.Configure(architecture, max_batch_);
+}
+
+host::Error Session::LoadModel(const std::string& path, bool adopt) {
+  if (host::Error e = cli::LoadModel(path, adopt, &net_)) return e;
+  if (adopt) ws_.Configure(net_.architecture(), max_batch_);
+  return host::Error{};
 }
 
 TrainResult Session::Train(const TrainConfig& config, const host::Dataset& data, const StepObserver& observe) {
@@ -238,12 +282,13 @@ EvalResult Session::Evaluate(const host::Dataset& data, const ParallelFor& pf) {
   double loss_sum = 0.0;
   size_t correct = 0;
   // 256 rows at a time: larger batches only touch more memory.
-  constexpr size_t kEvalRows = 256;
+  std::vector<uint32_t> order(kEvalRows);
   for (size_t first = 0; first < data.count; first += kEvalRows) {
     const size_t rows = std::min(kEvalRows, data.count - first);
+    for (size_t r = 0; r < rows; ++r) order[r] = static_cast<uint32_t>(first + r);
     // Data sets are validated against the model before they get here.
-    (void)ws_.LoadImages(data.pixels.data() + first * Net::kInputs, data.labels.data() + first, nullptr, rows, pf);
-    (void)descent::Evaluate(net_, ws_, rows, &loss_sum, &correct, pf);
+    (void)ws_.Load(data, net_.transform(), order.data(), rows, pf);
+    (void)internal::Evaluate(net_.Ref(), ws_.Ref(), rows, &loss_sum, &correct, pf);
   }
   const double n = static_cast<double>(data.count);
   return {loss_sum / n, static_cast<double>(correct) / n};

@@ -3,9 +3,8 @@
 // the range test's start, a file being loaded), and runs the epoch loop,
 // the learning-rate range test and evaluation over host data sets.
 //
-// A Session is large (the workspace holds kMaxBatch rows): keep it in static
-// storage (`static Session session;` is constant-initialised, so its pages are
-// only touched when used) or allocate it.
+// Configure() sizes the model and workspace (the architecture from the flags,
+// a model file or a checkpoint); until then it is the notebook's MLP.
 #ifndef DESCENT_SRC_CLI_SESSION_H_
 #define DESCENT_SRC_CLI_SESSION_H_
 
@@ -86,14 +85,18 @@ struct LrFindResult {
 };
 
 struct EvalResult {
-  double loss = 0.0;      // mean NLL
-  double accuracy = 0.0;  // fraction correct
+  double loss = 0.0;      // the loss's mean over the samples
+  double accuracy = 0.0;  // fraction correct (class losses and bce; 0 for regression losses)
 };
 
 class Session {
  public:
+  Session() { Configure(Architecture{}, kEvalRows); }
+  // The model's architecture (weights zeroed, transform the notebook's) and the largest batch.
+  void Configure(const Architecture& architecture, size_t max_batch);
   Net& net() { return net_; }
   const Net& net() const { return net_; }
+  void Init(uint64_t seed) { internal::Init(net_.Ref(), seed); }
 
   // Trains the model from its current weights (or the checkpoint's); batch order from (seed, epoch).
   TrainResult Train(const TrainConfig& config, const host::Dataset& data, const StepObserver& observe);
@@ -105,7 +108,8 @@ class Session {
   EvalResult Evaluate(const host::Dataset& data, const ParallelFor& pf);
 
   host::Error SaveModel(const std::string& path) const { return cli::SaveModel(path, net_); }
-  host::Error LoadModel(const std::string& path) { return cli::LoadModel(path, &net_, &staging_); }
+  // adopt: take the file's architecture (eval); else it must be the configured one (--init).
+  host::Error LoadModel(const std::string& path, bool adopt);
   uint64_t ParamsHash() const { return cli::ParamsHash(net_); }
 
  private:
@@ -115,9 +119,9 @@ class Session {
 
   Net net_;
   TrainWorkspace ws_;
-  Net best_;     // early stopping's best weights so far
-  Net start_;    // the range test's starting weights
-  Net staging_;  // a file being read, until it is known to be whole
+  size_t max_batch_ = 0;
+  Net best_;   // early stopping's best weights so far
+  Net start_;  // the range test's starting weights
 };
 
 }  // namespace cli

@@ -17,7 +17,7 @@ const char* const kDefaultDataDir = DESCENT_DATA_DIR;
 
 const char* const kDataHelp =
     "  --data PATH      training data: a directory with train-images-idx3-ubyte[.gz] and\n"
-    "                   train-labels-idx1-ubyte[.gz], or a Kaggle CSV (label,pixel0,...)\n"
+    "                   train-labels-idx1-ubyte[.gz], or a CSV of numbers with a header (see --target)\n"
     "                   (default: the bundled " DESCENT_DATA_DIR ")\n"
     "  --test PATH      test data: a directory with t10k-*-ubyte[.gz], or a CSV\n"
     "                   (default: the --data directory, else the bundled data)\n"
@@ -76,11 +76,102 @@ void OrDie(const host::Error& e) {
   if (e) Die(kExitBadFile, e.message);
 }
 
-host::Dataset LoadData(const std::string& path, const char* prefix) {
+const char* const kModelHelp =
+    "  --layers N,N,...  layer sizes, input first (default 784,100,100,10, the notebook's)\n"
+    "  --activation NAME between layers: relu leaky-relu tanh sigmoid gelu gelu-tanh identity (default relu)\n"
+    "  --negative-slope X  leaky-relu's slope (default 0.01)\n"
+    "  --loss NAME      nll (log-softmax + NLL, default), cross-entropy, mse, l1, huber, bce (with logits)\n"
+    "  --label-smoothing X  cross-entropy's (default 0)   --delta X  huber's (default 1)\n"
+    "  --pos-weight X   bce's weight of positive targets (default 1)\n"
+    "  --target NAME|INDEX  a CSV's target column, by name or 0-based index (default the first column);\n"
+    "                   every other column is a feature. Class losses take integer targets in [0, classes),\n"
+    "                   bce targets in [0, 1], the others one number per sample (one output)\n"
+    "  --input-scale X  multiply every feature by X (default 1/256, the notebook's pixel scale)\n"
+    "  --standardize    z-score every feature with the training data's mean and standard deviation\n"
+    "                   (saved with the model; eval applies it again)\n";
+
+void AddModelFlags(std::vector<std::string>* valued, std::vector<std::string>* switches) {
+  for (const char* f : {"layers", "activation", "negative-slope", "loss", "label-smoothing", "delta", "pos-weight",
+                        "target", "input-scale"})
+    valued->push_back(f);
+  switches->push_back("standardize");
+}
+
+ModelSpec ReadModelSpec(const Flags& flags) {
+  ModelSpec spec;
+  Architecture& a = spec.architecture;
+  for (const char* f : {"layers", "activation", "negative-slope", "loss", "label-smoothing", "delta", "pos-weight"})
+    spec.given = spec.given || flags.Has(f);
+  if (flags.Has("layers")) {
+    a.sizes.clear();
+    const std::string text = flags.Text("layers", "");
+    size_t begin = 0;
+    for (;;) {
+      const size_t comma = std::min(text.find(',', begin), text.size());
+      uint64_t n = 0;
+      if (!ParseUnsigned(text.substr(begin, comma - begin), &n) || n == 0 || n > 65536)
+        flags.Usage("--layers expects sizes in [1, 65536] separated by commas, input first (e.g. 64,32,10), got '" +
+                    text + "'");
+      a.sizes.push_back(n);
+      if (comma == text.size()) break;
+      begin = comma + 1;
+    }
+  }
+  const std::string activation = flags.Text("activation", "relu");
+  if (!ParseActivation(activation, &a.activation.kind))
+    flags.Usage("unknown activation '" + activation + "' (one of " + Join(ActivationNames(), ", ") + ")");
+  const std::string loss = flags.Text("loss", "nll");
+  if (!ParseLoss(loss, &a.loss.kind)) flags.Usage("unknown loss '" + loss + "' (one of " + Join(LossNames(), ", ") + ")");
+  auto parameter = [&](const char* flag, bool applies, const char* owner, float* value) {
+    if (!flags.Has(flag)) return;
+    if (!applies) flags.Usage(std::string("--") + flag + " applies to " + owner + " only");
+    *value = static_cast<float>(flags.Number(flag, 0.0));
+  };
+  parameter("negative-slope", a.activation.kind == ActivationKind::kLeakyRelu, "--activation leaky-relu",
+            &a.activation.negative_slope);
+  parameter("label-smoothing", a.loss.kind == LossKind::kCrossEntropy, "--loss cross-entropy", &a.loss.label_smoothing);
+  parameter("delta", a.loss.kind == LossKind::kHuber, "--loss huber", &a.loss.delta);
+  parameter("pos-weight", a.loss.kind == LossKind::kBceWithLogits, "--loss bce", &a.loss.pos_weight);
+  if (const std::string why = InvalidReason(a); !why.empty()) flags.Usage("model " + a.Describe() + ": " + why);
+  spec.target = flags.Text("target", "");
+  spec.standardize = flags.Has("standardize") && flags.Switch("standardize");
+  if (spec.standardize && flags.Has("input-scale")) flags.Usage("--standardize and --input-scale exclude each other");
+  spec.input_scale = flags.Number("input-scale", 1.0 / 256.0);
+  if (!(spec.input_scale > 0.0 && spec.input_scale < 1e30)) flags.Usage("--input-scale must be positive and finite");
+  return spec;
+}
+
+InputTransform MakeTransform(const ModelSpec& spec, const host::Dataset& train) {
+  return spec.standardize ? Standardization(train) : UniformScale(spec.architecture.inputs(), spec.input_scale);
+}
+
+host::Dataset LoadData(const std::string& path, const char* prefix, const Architecture& architecture,
+                       const std::string& target) {
   host::Dataset data;
-  OrDie(host::LoadDataset(path, prefix, &data));
-  OrDie(host::CheckFits(data, Net::kInputs, Net::kClasses));
+  OrDie(host::LoadDataset(path, prefix, target, &data));
+  OrDie(PrepareData(architecture, &data));
   return data;
+}
+
+void SetUpModel(const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session) {
+  session->Configure(spec.architecture, batch);
+  session->net().transform() = MakeTransform(spec, train);
+}
+
+bool HasAccuracy(const Architecture& a) {
+  return HasClassTargets(a.loss.kind) || a.loss.kind == LossKind::kBceWithLogits;
+}
+
+std::string LossLabel(const Architecture& a) {
+  switch (a.loss.kind) {
+    case LossKind::kNll: return "NLL";
+    case LossKind::kCrossEntropy: return "cross-entropy";
+    case LossKind::kMse: return "MSE";
+    case LossKind::kL1: return "L1";
+    case LossKind::kHuber: return "Huber";
+    case LossKind::kBceWithLogits: return "BCE";
+  }
+  return "loss";
 }
 
 std::string DefaultTest(const Flags& flags) {

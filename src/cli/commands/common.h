@@ -17,8 +17,30 @@ extern const char* const kDataHelp;        // --data --test --epochs --batch --s
 extern const char* const kFindHelp;        // --start-lr --end-lr --steps
 std::string ControlHelp();                 // --schedule ... --early-stop
 
+// The model from the flags: --layers, --activation (--negative-slope), --loss (--label-smoothing,
+// --delta, --pos-weight), the data's --target column and the input transform (--input-scale,
+// --standardize).
+struct ModelSpec {
+  Architecture architecture;
+  bool given = false;  // any architecture flag
+  std::string target;
+  double input_scale = 1.0 / 256.0;
+  bool standardize = false;
+};
+extern const char* const kModelHelp;
+void AddModelFlags(std::vector<std::string>* valued, std::vector<std::string>* switches);
+ModelSpec ReadModelSpec(const Flags& flags);
+// The input transform the spec asks for (standardization: from the training data).
+InputTransform MakeTransform(const ModelSpec& spec, const host::Dataset& train);
 // Loads a data set and checks it fits the model; bad files end the program with status 3.
-host::Dataset LoadData(const std::string& path, const char* prefix);
+host::Dataset LoadData(const std::string& path, const char* prefix, const Architecture& architecture,
+                       const std::string& target);
+// Sizes the session for the spec and batch and gives it the spec's input transform.
+void SetUpModel(const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session);
+// Whether the loss has an accuracy (class losses and bce).
+bool HasAccuracy(const Architecture& architecture);
+// "nll" -> "NLL", the loss's name for charts.
+std::string LossLabel(const Architecture& architecture);
 // --test, else the --data directory, else the bundled data.
 std::string DefaultTest(const Flags& flags);
 void WriteOrDie(const std::string& path, const std::string& text);

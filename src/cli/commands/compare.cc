@@ -27,8 +27,9 @@ void PrintHelp() {
          "                   same initial weights): losses.csv and summary.csv gain a 'rates' column\n"
          "                   (notebook or tuned), DIR/loss-curves-tuned.svg shows the tuned runs and\n"
          "                   DIR/lr-find-<optimizer>.csv/.svg each range test\n%s"
-         "Schedules, clipping and evaluation apply to every run, as in 'descent train':\n%s",
-         kDataHelp, Join(NotebookNames(), ",").c_str(), kFindHelp, ControlHelp().c_str());
+         "Schedules, clipping and evaluation apply to every run, as in 'descent train':\n%s"
+         "The model, as in 'descent train':\n%s",
+         kDataHelp, Join(NotebookNames(), ",").c_str(), kFindHelp, ControlHelp().c_str(), kModelHelp);
 }
 
 std::vector<OptimizerConfig> ReadOptimizers(const Flags& flags) {
@@ -70,7 +71,7 @@ class Comparison {
     if (!tuned_) return;
     TrainConfig find_config = base_;
     find_config.optimizer = config;
-    Init(session_.net(), base_.seed);
+    session_.Init(base_.seed);
     const LrFindResult found = session_.FindLr(find_config, train_, find.start_lr, find.end_lr, find.steps);
     OrDie(WriteLrFind(out, "lr-find-" + config.name, config, found));
     OptimizerConfig at_suggestion = config;
@@ -93,12 +94,13 @@ class Comparison {
   host::Chart MakeChart(const std::string& rates) const {
     host::Chart chart;
     chart.title = "Evolution of Optimizers" + rates;
-    chart.subtitle = "MLP " + Architecture() + ", batch " + std::to_string(base_.batch) + ", " +
+    chart.subtitle = "MLP " + session_.net().architecture().Title() + ", batch " + std::to_string(base_.batch) + ", " +
                      std::to_string(base_.epochs) + " epochs on " + std::to_string(train_.count) + " samples, seed " +
                      std::to_string(base_.seed) + "; legend: optimizer (lr), test accuracy";
     chart.x_label = "step (one batch each)";
-    chart.y_label =
-        flags_.Has("eval-every") ? "loss (NLL, log scale): training, test (dots)" : "training loss (NLL, log scale)";
+    const std::string loss = LossLabel(session_.net().architecture());
+    chart.y_label = flags_.Has("eval-every") ? "loss (" + loss + ", log scale): training, test (dots)"
+                                             : "training loss (" + loss + ", log scale)";
     for (size_t e = 1; e < base_.epochs; ++e) {
       chart.x_markers.push_back(static_cast<double>(e * batches_) + 0.5);
       chart.x_marker_labels.push_back("epoch " + std::to_string(e + 1));
@@ -113,7 +115,7 @@ class Comparison {
     run.optimizer = config;
     ApplyControls(flags_, base_.epochs, batches_, &run);
     run.test = &test_;
-    Init(session_.net(), base_.seed);
+    session_.Init(base_.seed);
     TrainResult result;
     {
       Progress progress(config.name + (tuned_ ? std::string(" (") + rates + ")" : ""));
@@ -136,9 +138,10 @@ class Comparison {
              "-", result.seconds);
     } else {
       const EvalResult eval = session_.Evaluate(test_, base_.threads);
+      const bool accuracy = HasAccuracy(session_.net().architecture());
       summary_ += row + Format("%.6f", result.train_loss) + "," + Format("%.6f", eval.loss) + "," +
-                  Format("%.4f", eval.accuracy) + "," + Format("%.3f", result.seconds) + "\n";
-      series.note = Format("%.1f %%", 100.0 * eval.accuracy);
+                  (accuracy ? Format("%.4f", eval.accuracy) : "") + "," + Format("%.3f", result.seconds) + "\n";
+      series.note = accuracy ? Format("%.1f %%", 100.0 * eval.accuracy) : "test " + Format("%.4g", eval.loss);
       printf("%-10s %-8s %-8s %10.4f %10.4f %8.1f%% %8.2f\n", config.name.c_str(), rates, LrText(config).c_str(),
              result.train_loss, eval.loss, 100.0 * eval.accuracy, result.seconds);
     }
@@ -168,7 +171,9 @@ int CompareCommand(Session& session, int argc, char** argv) {
   std::vector<std::string> valued = {"data", "test", "optimizers", "epochs", "batch", "seed", "threads", "out",
                                      "start-lr", "end-lr", "steps"};
   for (const std::string& n : ControlFlags()) valued.push_back(n);
-  const Flags flags("compare", argc, argv, valued, {"tuned"});
+  std::vector<std::string> switches = {"tuned"};
+  AddModelFlags(&valued, &switches);
+  const Flags flags("compare", argc, argv, valued, switches);
   if (flags.help()) return PrintHelp(), 0;
   const std::vector<OptimizerConfig> configs = ReadOptimizers(flags);
   TrainConfig base;
@@ -181,8 +186,10 @@ int CompareCommand(Session& session, int argc, char** argv) {
     flags.Usage("--start-lr, --end-lr and --steps set the range test of --tuned");
   const FindSettings find = ReadFindSettings(flags);
   const std::string out = flags.Path("out", "out");
-  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train");
-  const host::Dataset test = LoadData(DefaultTest(flags), "t10k");
+  const ModelSpec spec = ReadModelSpec(flags);
+  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train", spec.architecture, spec.target);
+  const host::Dataset test = LoadData(DefaultTest(flags), "t10k", spec.architecture, spec.target);
+  SetUpModel(spec, train, base.batch, &session);
   const size_t batches = (train.count + base.batch - 1) / base.batch;
   for (const OptimizerConfig& config : configs) {  // all flags checked before anything runs
     TrainConfig check = base;

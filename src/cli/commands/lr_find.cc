@@ -13,6 +13,7 @@ int LrFindCommand(Session& session, int argc, char** argv) {
   std::vector<std::string> valued = {"data", "optimizer", "batch", "seed", "threads", "out", "start-lr", "end-lr", "steps"};
   std::vector<std::string> switches = {"no-shuffle"};
   AddHyperparameterFlags(&valued, &switches);
+  AddModelFlags(&valued, &switches);
   const Flags flags("lr-find", argc, argv, valued, switches);
   if (flags.help()) {
     printf("usage: descent lr-find [--data PATH] [--optimizer NAME] [hyperparameter flags] [--batch N] [--seed N]\n"
@@ -26,8 +27,8 @@ int LrFindCommand(Session& session, int argc, char** argv) {
            "Writes DIR/lr-find.csv (step,lr,loss,smoothed_loss) and DIR/lr-find.svg.\n\n%s"
            "  --optimizer NAME %s (default adam)\n"
            "  --out DIR        output directory (default out)\n"
-           "  --data, --batch, --seed, --threads, --no-shuffle and the hyperparameters as for train.\n",
-           kFindHelp, Join(PresetNames(), ", ").c_str());
+           "  --data, --batch, --seed, --threads, --no-shuffle, the model and the hyperparameters as for train:\n%s",
+           kFindHelp, Join(PresetNames(), ", ").c_str(), kModelHelp);
     return 0;
   }
   TrainConfig config;
@@ -40,10 +41,12 @@ int LrFindCommand(Session& session, int argc, char** argv) {
   config.threads = flags.Count("threads", 1, 1, 64);
   const FindSettings find = ReadFindSettings(flags);
   const std::string out = flags.Path("out", "out");
-  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train");
+  const ModelSpec spec = ReadModelSpec(flags);
+  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train", spec.architecture, spec.target);
   OrDie(host::MakeDirectories(out));
   CheckOutputs(flags, {{"--out", out + "/lr-find.csv"}, {"--out", out + "/lr-find.svg"}}, DataFiles("--data", train));
-  Init(session.net(), config.seed);
+  SetUpModel(spec, train, config.batch, &session);
+  session.Init(config.seed);
   const LrFindResult r = session.FindLr(config, train, find.start_lr, find.end_lr, find.steps);
   OrDie(WriteLrFind(out, "lr-find", config.optimizer, r));
   printf("suggestion optimizer=%s lr=%.6g steps=%zu diverged=%s\nwrote %s/lr-find.csv, %s/lr-find.svg\n",

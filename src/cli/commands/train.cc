@@ -15,7 +15,7 @@ void PrintHelp() {
          "                     [--epochs N] [--batch N] [--seed N] [--no-shuffle] [--init FILE] [--save FILE]\n"
          "                     [--loss-csv FILE] [--plot FILE] [--schedule NAME ...] [--clip-norm X] [--clip-value X]\n"
          "                     [--eval-every N[steps|epochs]] [--early-stop P [--min-delta D]]\n\n"
-         "Trains the MLP 784-100-100-10 and prints a result line.\n\n%s"
+         "Trains an MLP (the notebook's 784-100-100-10 unless --layers says otherwise) and prints a result line.\n\n%s"
          "  --optimizer NAME %s (default adam)\n"
          "  --no-shuffle     keep the data order (default: reshuffle every epoch from the seed)\n"
          "  --init FILE      start from these weights (safetensors) instead of a seeded init\n"
@@ -26,8 +26,8 @@ void PrintHelp() {
          "  --checkpoint-every N      ...and every N steps; each write is atomic\n"
          "  --resume FILE             continue a checkpointed run exactly; --epochs counts from the start\n\n"
          "Hyperparameters (torch.optim names; defaults are torch's for the optimizer):\n%s"
-         "momentum and nesterov are sgd with --momentum 0.9 (and --nesterov).\n\n%s",
-         kDataHelp, Join(PresetNames(), ", ").c_str(), HyperparameterHelp().c_str(), ControlHelp().c_str());
+         "momentum and nesterov are sgd with --momentum 0.9 (and --nesterov).\n\n%s\nThe model:\n%s",
+         kDataHelp, Join(PresetNames(), ", ").c_str(), HyperparameterHelp().c_str(), ControlHelp().c_str(), kModelHelp);
 }
 
 // The optimizer, batch order and position of a run, from the flags and the checkpoint it resumes.
@@ -72,14 +72,14 @@ void CheckResume(const Flags& flags, const TrainConfig& config, const Checkpoint
                 "from the start of the run)");
 }
 
-void WriteOutputs(const Flags& flags, const TrainConfig& config, const TrainResult& result) {
+void WriteOutputs(const Flags& flags, const TrainConfig& config, const TrainResult& result, const Architecture& a) {
   if (flags.Has("loss-csv")) WriteOrDie(flags.Path("loss-csv", ""), LossCsvHeader(config) + "\n" + LossCsv(result, config));
   if (!flags.Has("plot")) return;
   host::Chart chart;
-  chart.title = config.optimizer.name + " on " + Architecture();
+  chart.title = config.optimizer.name + " on " + a.Title();
   chart.subtitle = Describe(config.optimizer) + (config.schedule.name == "constant" ? "" : "; " + Describe(config.schedule));
   chart.x_label = "step (one batch each)";
-  chart.y_label = "loss (NLL, log scale)";
+  chart.y_label = "loss (" + LossLabel(a) + ", log scale)";
   chart.series.push_back(LossSeries(result, "training loss"));
   if (!result.evals.empty()) chart.series.push_back(EvalSeries(result, "test loss", 1));
   WriteOrDie(flags.Path("plot", ""), host::RenderSvg(chart));
@@ -108,6 +108,7 @@ int TrainCommand(Session& session, int argc, char** argv) {
   for (const std::string& n : ControlFlags()) valued.push_back(n);
   std::vector<std::string> switches = {"no-shuffle"};
   AddHyperparameterFlags(&valued, &switches);
+  AddModelFlags(&valued, &switches);
   const Flags flags("train", argc, argv, valued, switches);
   if (flags.help()) return PrintHelp(), 0;
   TrainConfig config;
@@ -119,8 +120,19 @@ int TrainCommand(Session& session, int argc, char** argv) {
     config.resume = &resume;
   }
   ReadRun(flags, config.resume, &config);
-  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train");
-  const host::Dataset test = LoadData(DefaultTest(flags), "t10k");
+  ModelSpec spec = ReadModelSpec(flags);
+  if (resuming) {  // the checkpoint's model
+    if (spec.given && spec.architecture.Describe() != resume.architecture.Describe())
+      flags.Usage("the model " + spec.architecture.Describe() + " differs from the checkpoint's (" +
+                  resume.architecture.Describe() + ")");
+    if (flags.Has("standardize") || flags.Has("input-scale"))
+      flags.Usage("--standardize and --input-scale are the checkpoint's: a resumed run keeps its input transform");
+    spec.architecture = resume.architecture;
+  }
+  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train", spec.architecture, spec.target);
+  const host::Dataset test = LoadData(DefaultTest(flags), "t10k", spec.architecture, spec.target);
+  SetUpModel(spec, train, config.batch, &session);
+  if (resuming) session.net().transform() = resume.transform;
   ApplyControls(flags, config.epochs, (train.count + config.batch - 1) / config.batch, &config, config.resume);
   config.test = &test;
   if (resuming) CheckResume(flags, config, resume, train);
@@ -131,8 +143,8 @@ int TrainCommand(Session& session, int argc, char** argv) {
   for (const char* flag : {"save", "loss-csv", "plot", "checkpoint"})
     if (flags.Has(flag)) outputs.push_back({std::string("--") + flag, flags.Path(flag, "")});
   CheckOutputs(flags, outputs, inputs, {"--checkpoint", "--resume"});
-  if (flags.Has("init")) OrDie(session.LoadModel(flags.Path("init", "")));
-  else if (!resuming) Init(session.net(), config.seed);
+  if (flags.Has("init")) OrDie(session.LoadModel(flags.Path("init", ""), /*adopt=*/false));
+  else if (!resuming) session.Init(config.seed);
 
   TrainResult result;
   {
@@ -142,7 +154,8 @@ int TrainCommand(Session& session, int argc, char** argv) {
       return true;
     });
   }
-  WriteOutputs(flags, config, result);
+  const Architecture& a = session.net().architecture();
+  WriteOutputs(flags, config, result, a);
   if (result.stopped_early && config.early_stop) {
     const EvalRecord& best = result.evals[result.best_eval];
     fprintf(stderr, "descent: train: early stop after %zu evaluations without improvement; the weights are step %zu's "
@@ -151,10 +164,11 @@ int TrainCommand(Session& session, int argc, char** argv) {
   DieIfFailed(config, result);
   if (flags.Has("save")) OrDie(session.SaveModel(flags.Path("save", "")));
   const EvalResult eval = session.Evaluate(test, config.threads);
-  printf("result optimizer=%s epochs=%zu steps=%zu train_loss=%.6f test_loss=%.6f test_accuracy=%.4f "
-         "params_hash=%016llx seconds=%.3f samples_per_second=%.0f\n",
-         config.optimizer.name.c_str(), config.epochs, result.steps.size(), result.train_loss, eval.loss, eval.accuracy,
-         static_cast<unsigned long long>(session.ParamsHash()), result.seconds,
+  const std::string accuracy = HasAccuracy(a) ? " test_accuracy=" + Format("%.4f", eval.accuracy) : "";
+  printf("result optimizer=%s epochs=%zu steps=%zu train_loss=%.6f test_loss=%.6f%s params_hash=%016llx seconds=%.3f "
+         "samples_per_second=%.0f\n",
+         config.optimizer.name.c_str(), config.epochs, result.steps.size(), result.train_loss, eval.loss,
+         accuracy.c_str(), static_cast<unsigned long long>(session.ParamsHash()), result.seconds,
          static_cast<double>(result.samples) / result.seconds);
   return 0;
 }
