@@ -243,7 +243,7 @@ Status TrainWorkspace::Load(const host::Dataset& data, const InputTransform& tra
   if (rows == 0 || rows > layout_.max_batch) return Status::kCapacityExceeded;
   float* input = scratch_.data() + layout_.act[0];
   const size_t stride = Padded(layout_.inputs());
-  Status s;
+  Status s = Status::kOk;
   const float* shift = transform.shift.empty() ? nullptr : transform.shift.data();
   if (!data.pixels.empty() && transform.IsPixelScale()) {  // the notebook's bytes / 256, vectorized
     s = internal::LoadFeatures(layout_, input, stride, 1, layout_.max_batch, data.pixels.data(), nullptr, order, rows,
