@@ -27,7 +27,6 @@ std::vector<double> LossColumn(const std::string& csv_text) {
   return losses;
 }
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST_CASE("cli/train: from torch's initial weights, the loss curve is torch's") {
   const std::string dir = TempDir();

@@ -44,6 +44,8 @@ Run Descent(const std::string& args) {
   return r;
 }
 
+inline bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 // The value of `key=` in a result line.
 std::string Field(const std::string& out, const std::string& key) {
   const size_t at = out.find(" " + key + "=");

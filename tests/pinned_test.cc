@@ -22,3 +22,19 @@ TEST_CASE("pinned: one epoch of centered RMSprop with momentum and weight decay"
 }
 
 }  // namespace
+
+namespace {
+
+// The layers and losses beyond the notebook's (exp, log, tanh and erf are ours: no libm).
+TEST_CASE("pinned: GELU with label-smoothed cross-entropy, and tanh regression with MSE") {
+  Run r = Descent("train --optimizer adam --epochs 1 --threads 2 --activation gelu --loss cross-entropy "
+                  "--label-smoothing 0.1");
+  REQUIRE(r.code == 0);
+  CHECK(Field(r.out, "params_hash") == "70e688a9989051bb");
+  r = Descent("train --optimizer sgd --momentum 0.9 --lr 0.01 --epochs 1 --threads 3 --activation tanh "
+              "--layers 784,64,64,1 --loss mse --input-scale 0.01");
+  REQUIRE(r.code == 0);
+  CHECK(Field(r.out, "params_hash") == "bbafc4296314cd24");
+}
+
+}  // namespace
