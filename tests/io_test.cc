@@ -12,6 +12,7 @@
 
 #include <cmath>
 
+#include "descent/io.h"
 #include "src/cli/session.h"
 #include "src/host/dataset.h"
 #include "src/host/json.h"
@@ -383,6 +384,52 @@ TEST_CASE("io/checkpoint: a position no run reaches is refused before a schedule
   CHECK(cli::CheckPosition(c, 8000, "c").message == "c: is inconsistent: step 18446744073709551615 is not epoch 2 of 32 batches plus 32");
   c.clock.step = 2 * 32 + 33, c.next_batch = 33;
   CHECK(cli::CheckPosition(c, 8000, "c"));
+}
+
+}  // namespace
+}  // namespace descent
+
+namespace descent {
+namespace {
+
+bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_CASE("io.h: models round trip as SimpleNet safetensors; torch's files load; corruption is refused") {
+  char dir[] = "/tmp/descent_ioh_XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  const std::string path = std::string(dir) + "/m.safetensors";
+  using Reg = Model<Sizes<10, 16, 1>, Tanh, Mse>;
+  static Reg a, b;
+  Init(a, 5);
+  REQUIRE(!io::Save(path, a));
+  REQUIRE(!io::Load(path, &b));
+  CHECK(memcmp(a.params(), b.params(), sizeof(float) * Reg::kNumParams) == 0);
+  // Another shape is refused by name and shape, and leaves the model alone.
+  static Model<Sizes<10, 8, 1>, Tanh, Mse> other;
+  const io::Error wrong = io::Load(path, &other);
+  CHECK(Contains(wrong.message, path));
+  CHECK(Contains(wrong.message, "linears.0.weight"));
+  // A flipped bit in the data: the tensors' checksum.
+  std::vector<uint8_t> bytes;
+  REQUIRE(!host::ReadFile(path, 1 << 20, &bytes));
+  bytes[bytes.size() - 3] ^= 1;
+  REQUIRE(!host::WriteFileAtomic(path, std::string(bytes.begin(), bytes.end())));
+  CHECK(Contains(io::Load(path, &b).message, "checksum does not match"));
+  // torch's own file (no checksums): the notebook's model, written by tests/golden/make_golden.py.
+  static Mlp<784, 100, 100, 10> notebook;
+  REQUIRE(!io::Load(DESCENT_GOLDEN_DIR "/mlp_torch_init.safetensors", &notebook));
+  CHECK(notebook.params()[0] != 0.0f);
+  // A frozen model writes its whole model and loads its trained layers.
+  using Tuned = Model<Sizes<784, 100, 100, 10>, Relu, Nll, Frozen<2>>;
+  static Tuned tuned;
+  tuned.set_frozen_params(notebook.params());
+  REQUIRE(!io::Load(DESCENT_GOLDEN_DIR "/mlp_torch_init.safetensors", &tuned));
+  CHECK(memcmp(tuned.params(), notebook.params() + Tuned::kNumFrozen, sizeof(float) * Tuned::kNumTrainable) == 0);
+  REQUIRE(!io::Save(path, tuned));
+  static Mlp<784, 100, 100, 10> whole;
+  REQUIRE(!io::Load(path, &whole));
+  CHECK(memcmp(whole.params(), notebook.params(), sizeof(float) * Tuned::kNumParams) == 0);
+  system(("rm -rf " + std::string(dir)).c_str());
 }
 
 }  // namespace

@@ -82,3 +82,42 @@ TEST_CASE("state: corrupted, truncated or foreign images are refused and change 
 
 }  // namespace
 }  // namespace descent
+
+namespace descent {
+namespace {
+
+TEST_CASE("state: weights-only images round trip, are checked, and name their model") {
+  using Reg = Model<Sizes<6, 9, 1>, Tanh, Mse>;
+  static Reg a, b;
+  Init(a, 3);
+  static uint8_t image[WeightsBytes<Reg>()];
+  static_assert(WeightsBytes<Reg>() == 48 + 4 * Reg::kNumParams + 4, "header, weights, CRC");
+  size_t written = 0;
+  CHECK(SaveWeights(a, image, sizeof(image) - 1, &written) == Status::kCapacityExceeded);
+  REQUIRE(SaveWeights(a, image, sizeof(image), &written) == Status::kOk);
+  CHECK(written == sizeof(image));
+  REQUIRE(LoadWeights(b, image, written) == Status::kOk);
+  CHECK(memcmp(a.params(), b.params(), sizeof(float) * Reg::kNumParams) == 0);
+  // Every flipped bit is caught, and b is left as it was.
+  for (size_t byte = 0; byte < written; byte += 7) {
+    image[byte] ^= 0x10;
+    Init(b, 9);
+    const std::vector<float> before(b.params(), b.params() + Reg::kNumParams);
+    CHECK(LoadWeights(b, image, written) != Status::kOk);
+    CHECK(memcmp(before.data(), b.params(), sizeof(float) * Reg::kNumParams) == 0);
+    image[byte] ^= 0x10;
+  }
+  // The same sizes with another activation or loss are another model; so is a state image.
+  static Model<Sizes<6, 9, 1>, Sigmoid, Mse> other_activation;
+  static Model<Sizes<6, 9, 1>, Tanh, L1> other_loss;
+  CHECK(LoadWeights(other_activation, image, written) == Status::kShapeMismatch);
+  CHECK(LoadWeights(other_loss, image, written) == Status::kShapeMismatch);
+  static Optimizer<Sgd, Reg::kNumParams> opt;
+  CHECK(LoadState(b, opt, image, written) == Status::kShapeMismatch);
+  // A frozen model's image holds its trained layers only.
+  using Tuned = Model<Sizes<6, 9, 4>, Relu, Nll, Frozen<1>>;
+  static_assert(WeightsBytes<Tuned>() == 48 + 4 * (9 * 4 + 4) + 4, "trained layers only");
+}
+
+}  // namespace
+}  // namespace descent

@@ -35,19 +35,22 @@ Status SaveState(const StateRef& state, uint8_t* buffer, size_t capacity, size_t
 Status LoadState(const StateRef& state, const uint8_t* buffer, size_t size);
 uint32_t Signature(const size_t* sizes, size_t count);
 uint32_t Signature(const char* name);
+// The layer sizes' signature, mixed with the activation, loss and frozen layers where they
+// are not the notebook's (so images of ReLU + NLL models read as they always have).
+uint32_t Signature(const Layout& layout);
 template <class Net, class Opt>
 StateRef MakeStateRef(const Net& net, const Opt& opt, float* (&slots)[Opt::kSlots + 1]) {
   using Rule = typename std::remove_cv<typename std::remove_reference<decltype(opt.hyperparameters())>::type>::type;
   for (size_t k = 0; k < Opt::kSlots; ++k) slots[k] = const_cast<float*>(opt.slot(k));
-  return {Signature(Net::sizes(), Net::kNumLayers + 1), Signature(Rule::kName), const_cast<float*>(net.params()),
-          Net::kNumParams, slots, Opt::kSlots, const_cast<StepClock*>(&opt.clock())};
+  return {Signature(Net::kLayout), Signature(Rule::kName), const_cast<float*>(net.params()), Net::kNumTrainable,
+          slots, Opt::kSlots, const_cast<StepClock*>(&opt.clock())};
 }
 }  // namespace internal
 
 // Bytes SaveState writes for this model and optimizer: usable in static_assert.
 template <class Net, class Opt>
 constexpr size_t StateBytes() {
-  return internal::kStateHeaderBytes + sizeof(float) * Net::kNumParams * (1 + Opt::kSlots) + 4;
+  return internal::kStateHeaderBytes + sizeof(float) * Net::kNumTrainable * (1 + Opt::kSlots) + 4;
 }
 
 // kCapacityExceeded if the buffer is smaller than StateBytes<Net, Opt>().
@@ -64,6 +67,30 @@ template <class Net, class Opt>
 Status LoadState(Net& net, Opt& opt, const uint8_t* buffer, size_t size) {
   float* slots[Opt::kSlots + 1];
   return internal::LoadState(internal::MakeStateRef(net, opt, slots), buffer, size);
+}
+
+// Weights only, no optimizer (a model to ship, or to start from): the same image
+// with no state arrays, under the rule name "weights". With frozen layers, the
+// trained parameters (the frozen block is the caller's).
+template <class Net>
+constexpr size_t WeightsBytes() {
+  return internal::kStateHeaderBytes + sizeof(float) * Net::kNumTrainable + 4;
+}
+template <class Net>
+Status SaveWeights(const Net& net, uint8_t* buffer, size_t capacity, size_t* written) {
+  StepClock clock;
+  const internal::StateRef ref = {internal::Signature(Net::kLayout), internal::Signature("weights"),
+                                  const_cast<float*>(net.params()), Net::kNumTrainable, nullptr, 0, &clock};
+  return internal::SaveState(ref, buffer, capacity, written);
+}
+// kInvalidArgument for a corrupted image, kShapeMismatch for another model's (or a
+// state image); net is untouched on failure.
+template <class Net>
+Status LoadWeights(Net& net, const uint8_t* buffer, size_t size) {
+  StepClock clock;
+  const internal::StateRef ref = {internal::Signature(Net::kLayout), internal::Signature("weights"), net.params(),
+                                  Net::kNumTrainable, nullptr, 0, &clock};
+  return internal::LoadState(ref, buffer, size);
 }
 
 }  // namespace descent

@@ -74,7 +74,7 @@ host::Error WriteCheckpoint(const std::string& path, const Checkpoint& at, const
   };
   for (const auto& entry : ModelMetadata(net))  // the architecture and input transform
     if (entry.first != "format") meta.push_back(entry);
-  return host::WriteFileAtomic(path, EncodeWithChecksums(tensors, meta));
+  return host::WriteFileAtomic(path, host::EncodeWithChecksums(tensors, meta));
 }
 
 host::Error ReadCheckpoint(const std::string& path, Checkpoint* out) {
@@ -109,7 +109,7 @@ host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes,
   const bool legacy = text == "1";
   // Before anything in it is believed: version 2 protects every byte of the header.
   if (!legacy)
-    if (host::Error e = VerifyChecksums(f, true)) return e;
+    if (host::Error e = host::VerifyChecksums(f, true)) return e;
   if (host::Error e = meta("architecture", &text)) return e;
   if (host::Error e = ReadModelMetadata(f, &out->architecture, &out->transform)) return e;
   std::string name, hyper;

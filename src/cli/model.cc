@@ -11,73 +11,6 @@
 namespace descent {
 namespace cli {
 namespace {
-
-std::string LayerName(size_t layer, const char* what) { return "linears." + std::to_string(layer) + "." + what; }
-
-constexpr char kZeroCrc[] = "00000000";
-
-std::string Hex32(uint32_t v) {
-  char buf[16];
-  snprintf(buf, sizeof(buf), "%08x", v);
-  return buf;
-}
-
-// Where header_crc32's value stands in the JSON header; npos unless exactly once.
-size_t HeaderCrcAt(const std::string& header, const std::string& value) {
-  const std::string field = "\"header_crc32\":\"" + value + "\"";
-  const size_t at = header.find(field);
-  if (at == std::string::npos || header.find(field, at + 1) != std::string::npos) return std::string::npos;
-  return at + field.size() - 9;
-}
-
-}  // namespace
-
-std::string EncodeWithChecksums(const std::vector<host::TensorRef>& tensors, host::Metadata metadata) {
-  uint32_t crc = 0;
-  for (const host::TensorRef& t : tensors) {
-    size_t n = 1;
-    for (size_t d : t.shape) n *= d;
-    crc = Crc32(t.data, n * sizeof(float), crc);
-  }
-  metadata.push_back({"tensor_crc32", Hex32(crc)});
-  metadata.push_back({"header_crc32", kZeroCrc});
-  std::string bytes = host::EncodeSafetensors(tensors, metadata);
-  uint64_t header_len = 0;
-  memcpy(&header_len, bytes.data(), 8);
-  const size_t at = 8 + HeaderCrcAt(bytes.substr(8, header_len), kZeroCrc);
-  bytes.replace(at, 8, Hex32(Crc32(bytes.data() + 8, header_len, 0)));
-  return bytes;
-}
-
-host::Error VerifyChecksums(const host::Safetensors& f, bool required) {
-  const std::string* tensor_crc = f.Meta("tensor_crc32");
-  const std::string* header_crc = f.Meta("header_crc32");
-  if (!tensor_crc || !header_crc) {
-    if (required || tensor_crc || header_crc) return host::Fail(f.path, "has no checksums (tensor_crc32, header_crc32)");
-    return host::Error{};
-  }
-  // The header, its own checksum's value zeroed.
-  std::string header(reinterpret_cast<const char*>(f.bytes.data()) + 8, f.data_start - 8);
-  const size_t at = HeaderCrcAt(header, *header_crc);
-  if (at == std::string::npos || header_crc->size() != 8) return host::Fail(f.path, "has a malformed header_crc32");
-  header.replace(at, 8, kZeroCrc);
-  const std::string header_expected = Hex32(Crc32(header.data(), header.size(), 0));
-  if (header_expected != *header_crc)
-    return host::Fail(f.path, "is corrupted: the header's checksum does not match (CRC-32 " + header_expected +
-                                  ", recorded " + *header_crc + ")");
-  // The tensors in file order, which is the order they were written in.
-  std::vector<const host::Safetensors::Entry*> entries;
-  for (const auto& entry : f.entries) entries.push_back(&entry);
-  std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
-  uint32_t crc = 0;
-  for (const auto* entry : entries) crc = Crc32(f.bytes.data() + f.data_start + entry->begin, entry->end - entry->begin, crc);
-  if (Hex32(crc) != *tensor_crc)
-    return host::Fail(f.path, "is corrupted: the tensors' checksum does not match (CRC-32 " + Hex32(crc) +
-                                  ", recorded " + *tensor_crc + ")");
-  return host::Error{};
-}
-
-namespace {
 const char* const kActivationNames[] = {"relu", "leaky-relu", "tanh", "sigmoid", "gelu", "gelu-tanh", "identity"};
 const ActivationKind kActivationKinds[] = {ActivationKind::kRelu, ActivationKind::kLeakyRelu, ActivationKind::kTanh,
                                            ActivationKind::kSigmoid, ActivationKind::kGelu, ActivationKind::kGeluTanh,
@@ -300,16 +233,7 @@ host::SafetensorsLimits ModelFileLimits(size_t num_params) {
   return {8 + (size_t{1} << 20) + 4 * num_params * (1 + MaxSlots()), size_t{1} << 20, 64};
 }
 
-std::vector<host::TensorRef> WeightTensors(const Net& net) {
-  std::vector<host::TensorRef> tensors;
-  const Layout& l = net.layout();
-  for (size_t i = 0; i < l.num_layers; ++i) {
-    const size_t in = l.sizes[i], out = l.sizes[i + 1];
-    tensors.push_back({LayerName(i, "weight"), {out, in}, net.params() + l.weight[i]});
-    tensors.push_back({LayerName(i, "bias"), {out}, net.params() + l.bias[i]});
-  }
-  return tensors;
-}
+std::vector<host::TensorRef> WeightTensors(const Net& net) { return host::WeightTensors(net.layout(), net.params()); }
 
 host::Metadata ModelMetadata(const Net& net) {
   const Architecture& a = net.architecture();
@@ -372,14 +296,14 @@ host::Error ReadWeights(const host::Safetensors& file, Net* net) {
 }
 
 host::Error SaveModel(const std::string& path, const Net& net) {
-  return host::WriteFileAtomic(path, EncodeWithChecksums(WeightTensors(net), ModelMetadata(net)));
+  return host::WriteFileAtomic(path, host::EncodeWithChecksums(WeightTensors(net), ModelMetadata(net)));
 }
 
 host::Error LoadModel(const std::string& path, bool adopt, Net* net) {
   host::Safetensors file;
   const size_t limit = adopt ? kMaxFileParams : net->num_params();
   if (host::Error e = host::ReadSafetensors(path, &file, ModelFileLimits(limit))) return e;
-  if (host::Error e = VerifyChecksums(file, false)) return e;
+  if (host::Error e = host::VerifyChecksums(file, false)) return e;
   Architecture a;
   InputTransform transform;
   if (host::Error e = ReadModelMetadata(file, &a, &transform)) return e;

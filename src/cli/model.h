@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,11 @@ namespace cli {
 inline constexpr size_t kMaxBatch = 1024;  // the largest --batch
 inline constexpr size_t kEvalRows = 256;   // rows per evaluation batch
 
+// The notebook's layer sizes (an array: GCC 12 warns falsely on a vector's initializer list).
+inline constexpr size_t kNotebookSizes[] = {784, 100, 100, 10};
+
 struct Architecture {
-  std::vector<size_t> sizes = {784, 100, 100, 10};
+  std::vector<size_t> sizes = std::vector<size_t>(std::begin(kNotebookSizes), std::end(kNotebookSizes));
   ActivationSpec activation;
   LossSpec loss;
 
@@ -112,12 +116,6 @@ constexpr size_t MaxSlots() {
 host::SafetensorsLimits ModelFileLimits(size_t num_params);
 // A model file of an architecture not known beforehand (eval): up to 16 M parameters.
 inline constexpr size_t kMaxFileParams = size_t{16} << 20;
-
-// Our files' checksums, in their metadata: tensor_crc32 over the tensor data in file order and
-// header_crc32 over the whole JSON header (metadata included) with its own value zeroed.
-std::string EncodeWithChecksums(const std::vector<host::TensorRef>& tensors, host::Metadata metadata);
-// Checks them where a file has them; `required`: a file without them is refused.
-host::Error VerifyChecksums(const host::Safetensors& file, bool required);
 
 // The weights under the state_dict names, in state_dict order.
 std::vector<host::TensorRef> WeightTensors(const Net& net);

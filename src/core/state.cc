@@ -57,6 +57,17 @@ uint32_t Signature(const size_t* sizes, size_t count) {
   return Fnv1a32(reinterpret_cast<const uint8_t*>(wide), sizeof(uint64_t) * count);
 }
 
+uint32_t Signature(const Layout& l) {
+  uint32_t h = Signature(l.sizes, l.num_layers + 1);
+  const bool notebook = l.activation.kind == ActivationKind::kRelu && l.loss.kind == LossKind::kNll && l.frozen == 0;
+  if (notebook) return h;
+  const float parameters[4] = {l.activation.negative_slope, l.loss.label_smoothing, l.loss.delta, l.loss.pos_weight};
+  const uint8_t kinds[4] = {static_cast<uint8_t>(l.activation.kind), static_cast<uint8_t>(l.loss.kind),
+                            static_cast<uint8_t>(l.frozen), 0};
+  h ^= Fnv1a32(kinds, sizeof(kinds)) * 0x9E3779B1u;
+  return h ^ (Fnv1a32(reinterpret_cast<const uint8_t*>(parameters), sizeof(parameters)) * 0x85EBCA77u);
+}
+
 uint32_t Signature(const char* name) { return Fnv1a32(reinterpret_cast<const uint8_t*>(name), strlen(name)); }
 
 Status SaveState(const StateRef& s, uint8_t* buffer, size_t capacity, size_t* written) {

@@ -1,10 +1,12 @@
 // safetensors writer and validating reader.
 #include "src/host/safetensors.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <algorithm>
 
+#include "descent/state.h"
 #include "src/host/json.h"
 
 namespace descent {
@@ -20,6 +22,22 @@ size_t DtypeSize(const std::string& dtype) {
   if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
   if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" || dtype == "F8_E5M2") return 1;
   return 0;
+}
+
+constexpr char kZeroCrc[] = "00000000";
+
+std::string Hex32(uint32_t v) {
+  char buf[16];
+  snprintf(buf, sizeof(buf), "%08x", v);
+  return buf;
+}
+
+// Where header_crc32's value stands in the JSON header; npos unless exactly once.
+size_t HeaderCrcAt(const std::string& header, const std::string& value) {
+  const std::string field = "\"header_crc32\":\"" + value + "\"";
+  const size_t at = header.find(field);
+  if (at == std::string::npos || header.find(field, at + 1) != std::string::npos) return std::string::npos;
+  return at + field.size() - 9;
 }
 
 }  // namespace
@@ -162,6 +180,61 @@ Error ReadSafetensors(const std::string& path, Safetensors* out, const Safetenso
   std::vector<uint8_t> bytes;
   if (Error e = ReadFile(path, limits.max_file_bytes, &bytes)) return e;
   return ParseSafetensors(path, std::move(bytes), out, limits);
+}
+
+std::string EncodeWithChecksums(const std::vector<TensorRef>& tensors, Metadata metadata) {
+  uint32_t crc = 0;
+  for (const TensorRef& t : tensors) {
+    size_t n = 1;
+    for (size_t d : t.shape) n *= d;
+    crc = Crc32(t.data, n * sizeof(float), crc);
+  }
+  metadata.push_back({"tensor_crc32", Hex32(crc)});
+  metadata.push_back({"header_crc32", kZeroCrc});
+  std::string bytes = EncodeSafetensors(tensors, metadata);
+  uint64_t header_len = 0;
+  memcpy(&header_len, bytes.data(), 8);
+  const size_t at = 8 + HeaderCrcAt(bytes.substr(8, header_len), kZeroCrc);
+  bytes.replace(at, 8, Hex32(Crc32(bytes.data() + 8, header_len, 0)));
+  return bytes;
+}
+
+Error VerifyChecksums(const Safetensors& f, bool required) {
+  const std::string* tensor_crc = f.Meta("tensor_crc32");
+  const std::string* header_crc = f.Meta("header_crc32");
+  if (!tensor_crc || !header_crc) {
+    if (required || tensor_crc || header_crc) return Fail(f.path, "has no checksums (tensor_crc32, header_crc32)");
+    return Error{};
+  }
+  // The header, its own checksum's value zeroed.
+  std::string header(reinterpret_cast<const char*>(f.bytes.data()) + 8, f.data_start - 8);
+  const size_t at = HeaderCrcAt(header, *header_crc);
+  if (at == std::string::npos || header_crc->size() != 8) return Fail(f.path, "has a malformed header_crc32");
+  header.replace(at, 8, kZeroCrc);
+  const std::string header_expected = Hex32(Crc32(header.data(), header.size(), 0));
+  if (header_expected != *header_crc)
+    return Fail(f.path, "is corrupted: the header's checksum does not match (CRC-32 " + header_expected +
+                                  ", recorded " + *header_crc + ")");
+  // The tensors in file order, which is the order they were written in.
+  std::vector<const Safetensors::Entry*> entries;
+  for (const auto& entry : f.entries) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
+  uint32_t crc = 0;
+  for (const auto* entry : entries) crc = Crc32(f.bytes.data() + f.data_start + entry->begin, entry->end - entry->begin, crc);
+  if (Hex32(crc) != *tensor_crc)
+    return Fail(f.path, "is corrupted: the tensors' checksum does not match (CRC-32 " + Hex32(crc) +
+                                  ", recorded " + *tensor_crc + ")");
+  return Error{};
+}
+
+std::vector<TensorRef> WeightTensors(const Layout& l, const float* params) {
+  std::vector<TensorRef> tensors;
+  for (size_t i = 0; i < l.num_layers; ++i) {
+    const std::string layer = "linears." + std::to_string(i) + ".";
+    tensors.push_back({layer + "weight", {l.sizes[i + 1], l.sizes[i]}, params + l.weight[i]});
+    tensors.push_back({layer + "bias", {l.sizes[i + 1]}, params + l.bias[i]});
+  }
+  return tensors;
 }
 
 }  // namespace host

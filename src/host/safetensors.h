@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "descent/mlp.h"
 #include "src/host/files.h"
 
 namespace descent {
@@ -62,6 +63,16 @@ Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safe
 Error ReadSafetensors(const std::string& path, Safetensors* out, const SafetensorsLimits& limits = {});
 
 std::string ShapeString(const std::vector<size_t>& shape);
+
+// A model's weights and biases (params: layout.num_params floats in state_dict order)
+// under torch SimpleNet's names: linears.{i}.weight [out, in], linears.{i}.bias [out].
+std::vector<TensorRef> WeightTensors(const Layout& layout, const float* params);
+
+// The checksums descent writes into its files' metadata: tensor_crc32 over the tensor data in file
+// order and header_crc32 over the whole JSON header (metadata included) with its own value zeroed.
+std::string EncodeWithChecksums(const std::vector<TensorRef>& tensors, Metadata metadata);
+// Checks them where a file has them; `required`: a file without them is refused.
+Error VerifyChecksums(const Safetensors& file, bool required);
 
 }  // namespace host
 }  // namespace descent

@@ -1,0 +1,57 @@
+// Host-side model files (libdescent_host; pkg-config descent-io): weights as
+// safetensors named like the notebook's torch SimpleNet state_dict
+// (linears.{i}.weight [out, in], linears.{i}.bias), so
+// `net.load_state_dict(safetensors.torch.load_file(path))` reads them in Python
+// and torch's files read here. Files carry CRC-32s of their header and tensors
+// (checked where present: torch's own files have none). Unlike the core, this
+// library allocates and needs an OS; writes are atomic (a temporary file renamed).
+//
+//   descent::Model<descent::Sizes<30, 16, 1>, descent::Tanh, descent::BceWithLogits> net;
+//   if (descent::io::Error e = descent::io::Load("model.safetensors", &net)) puts(e.message.c_str());
+#ifndef DESCENT_IO_H_
+#define DESCENT_IO_H_
+
+#include <string>
+#include <vector>
+
+#include "descent/mlp.h"
+
+namespace descent {
+namespace io {
+
+struct Error {
+  std::string message;  // names the file and the problem; empty: success
+  explicit operator bool() const { return !message.empty(); }
+};
+
+// All layers' weights and biases: layout.num_params floats in state_dict order.
+Error WriteWeights(const std::string& path, const Layout& layout, const float* params);
+// Checks every tensor's name, dtype and shape, the checksums and that every weight is
+// finite before writing any of `params`; on failure `params` is untouched.
+Error ReadWeights(const std::string& path, const Layout& layout, float* params);
+
+// A model's weights. With frozen layers, Save writes the frozen block too (a whole
+// model file) and Load fills the trained layers only (the frozen block is the caller's).
+template <class Net>
+Error Save(const std::string& path, const Net& net) {
+  if constexpr (Net::kFrozenLayers == 0) {
+    return WriteWeights(path, Net::kLayout, net.params());
+  } else {
+    if (!net.frozen_params()) return {path + ": the model's frozen weights are not set"};
+    std::vector<float> all(net.frozen_params(), net.frozen_params() + Net::kNumFrozen);
+    all.insert(all.end(), net.params(), net.params() + Net::kNumTrainable);
+    return WriteWeights(path, Net::kLayout, all.data());
+  }
+}
+template <class Net>
+Error Load(const std::string& path, Net* net) {
+  std::vector<float> all(Net::kNumParams);
+  if (Error e = ReadWeights(path, Net::kLayout, all.data())) return e;
+  for (size_t i = 0; i < Net::kNumTrainable; ++i) net->params()[i] = all[Net::kNumFrozen + i];
+  return {};
+}
+
+}  // namespace io
+}  // namespace descent
+
+#endif  // DESCENT_IO_H_
