@@ -19,6 +19,15 @@ static_assert(Footprint<Mlp<784, 32, 10>, Workspace<Mlp<784, 32, 10>, 1>, Optimi
 static_assert(Footprint<Mlp<784, 32, 10>, Workspace<Mlp<784, 32, 10>, 32>, Optimizer<Adam, Mlp<784, 32, 10>::kNumParams>>() == 727872);
 static_assert(Footprint<Mlp<784, 32, 10>, Workspace<Mlp<784, 32, 10>, 256>, Optimizer<Adam, Mlp<784, 32, 10>::kNumParams>>() == 1531776);
 
+// Frozen layers: the model holds the trained layer (and a pointer to the frozen block), the optimizer
+// its state only, the workspace no gradient for them; an inference workspace no gradients or weight copies.
+using Tuned = Model<Sizes<784, 100, 100, 10>, Relu, Nll, Frozen<2>>;
+static_assert(Footprint<Tuned, Workspace<Tuned, 32>, Optimizer<Adam, Tuned::kNumTrainable>>() == 583808);
+static_assert(sizeof(Tuned) == 4160 && sizeof(Optimizer<Adam, Tuned::kNumTrainable>) == 12224);
+static_assert(sizeof(InferenceWorkspace<Mlp<784, 100, 100, 10>, 1>) == 62976);
+static_assert(sizeof(InferenceWorkspace<Mlp<784, 100, 100, 10>, 32>) == 125952);
+static_assert(sizeof(InferenceWorkspace<Mlp<784, 32, 10>, 1>) == 54272);
+
 TEST_CASE("footprint: the parts add up and a static model needs no more") {
   using Net = Mlp<784, 32, 10>;
   using Opt = Optimizer<Sgd, Net::kNumParams>;

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/cli/model.h"
 #include "src/host/dataset.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -12,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   descent::host::Dataset d;
   if (!descent::host::ParseIdx("images", std::move(images), "labels", std::move(labels), &d)) {
     // Accepted: it must be self-consistent.
-    if (d.pixels.size() != d.count * d.pixels_per_image || d.labels.size() != d.count) __builtin_trap();
-    (void)descent::host::CheckFits(d, 784, 10);
+    if (d.pixels.size() != d.count * d.features || d.labels.size() != d.count) __builtin_trap();
+    (void)descent::cli::PrepareData(descent::cli::Architecture{}, &d);
   }
   return 0;
 }
