@@ -18,6 +18,26 @@ float ClipGradNorm(float* grads, const size_t* sizes, size_t tensors, double max
 // Clamps every gradient to [-clip_value, clip_value] (NaN stays NaN).
 void ClipGradValue(float* grads, size_t n, double clip_value);
 
+namespace internal {
+// ClipGradNorm's sums in its fixed order, for gradients that arrive in pieces
+// (a LeanPlan step): element j of a tensor goes to lane j % 8, each lane adds in
+// index order, then the lanes add pairwise.
+struct SquareSum {
+  static constexpr size_t kLanes = 8;
+  double lanes[kLanes] = {};
+  void Add(const float* x, size_t n, size_t first);  // x[i] is the tensor's element first + i
+  double Total() const;
+};
+// The norm of norms, tensor by tensor in the parameter order, and torch's coefficient.
+struct NormAccumulator {
+  double total_squares = 0.0;
+  void AddTensor(double sum_of_squares);
+  float Coefficient(double max_norm, float* total_norm = nullptr) const;
+};
+// clamp(max=1.0) keeps NaN; multiplying by 1 would change nothing.
+inline bool Scales(float coef) { return coef < 1.0f || coef != coef; }
+}  // namespace internal
+
 }  // namespace descent
 
 #endif  // DESCENT_CLIP_H_

@@ -48,6 +48,32 @@ namespace internal {
 template <class Rule>
 Status Step(const Rule& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
             const ParallelFor& pf);
+
+// Where a step whose gradients arrive in pieces (a LeanPlan workspace updates each
+// piece of a layer as soon as its gradient exists) hands them over: begin() checks
+// the hyperparameters and derives the step's scalars, update() applies the rule to
+// params [offset, offset + n) with those gradients, finish() advances the clock.
+// Per element it is exactly Step: torch's update is elementwise.
+struct GradientSink {
+  void* self;
+  Status (*begin)(void* self);
+  void (*update)(void* self, size_t offset, const float* g, size_t n);
+  void (*finish)(void* self);
+};
+template <class Rule>
+struct FusedStep {
+  const Rule* hp;
+  StepClock* clock;
+  float* params;
+  float* const* slots;
+  size_t n;
+  typename Rule::Scalars scalars{};
+
+  static Status Begin(void* self);
+  static void Update(void* self, size_t offset, const float* g, size_t count);
+  static void Finish(void* self);
+  GradientSink Sink() { return {this, &Begin, &Update, &Finish}; }
+};
 }  // namespace internal
 
 // An optimizer for N parameters: hyperparameters, step clock and Rule::kSlots
