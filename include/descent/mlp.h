@@ -68,18 +68,23 @@ struct Layout {
   size_t wt[kMaxLayers] = {};
   size_t wp[kMaxLayers] = {};
   size_t targets = 0;  // max_batch * outputs floats, element losses only
+  // LeanPlan: no input copy, weight copies or gradient buffer; one row of a layer's
+  // weight gradient (and its bias gradient) at a time, `grad_row`.
+  bool lean = false;
+  size_t grad_row = 0;
   size_t workspace_floats = 0;
 
   size_t inputs() const { return sizes[0]; }
   size_t outputs() const { return sizes[num_layers]; }
 
   static constexpr Layout Of(const size_t* s, size_t count, size_t max_batch, ActivationSpec activation = {},
-                             LossSpec loss = {}, size_t frozen = 0) {
+                             LossSpec loss = {}, size_t frozen = 0, bool lean = false) {
     Layout l;
     l.num_layers = count - 1;
     l.activation = activation;
     l.loss = loss;
     l.frozen = frozen;
+    l.lean = lean;
     size_t widest = 0;
     for (size_t i = 0; i < count; ++i) l.sizes[i] = s[i];
     for (size_t i = 0; i < l.num_layers; ++i) {
@@ -91,30 +96,74 @@ struct Layout {
     l.trainable_begin = frozen < l.num_layers ? l.weight[frozen] : l.num_params;
     l.num_trainable = l.num_params - l.trainable_begin;
     l.max_batch = max_batch;
-    size_t at = 0;
-    for (size_t i = 0; i < count; ++i) {
-      l.act[i] = at;
-      at += max_batch * Padded(s[i]);
-    }
     l.has_pre = NeedsPreActivation(activation) && count > 2;
-    for (size_t i = 1; l.has_pre && i + 1 < count; ++i) {
-      l.pre[i] = at;
-      at += max_batch * Padded(s[i]);
-    }
-    for (size_t& d : l.dact) {
-      d = at;
-      at += max_batch * widest;
-    }
-    for (size_t i = 0; i < l.num_layers; ++i) {
-      l.wt[i] = at;
-      at += (s[i] + 1) * Padded(s[i + 1]);
-      l.wp[i] = at;
-      at += i <= frozen ? 0 : s[i + 1] * Padded(s[i]);  // only layers above a trained one pass a gradient down
-    }
+    size_t at = lean ? l.LeanBuffers() : l.FastBuffers(widest);
     l.targets = at;
     at += HasClassTargets(loss.kind) ? 0 : max_batch * s[count - 1];
     l.workspace_floats = at;
     return l;
+  }
+
+ private:
+  // FastPlan: every activation, two activation-gradient buffers of the widest layer,
+  // and per layer the weights transposed (with the bias as a last row) and row-padded.
+  constexpr size_t FastBuffers(size_t widest) {
+    size_t at = 0;
+    for (size_t i = 0; i <= num_layers; ++i) {
+      act[i] = at;
+      at += max_batch * Padded(sizes[i]);
+    }
+    for (size_t i = 1; has_pre && i < num_layers; ++i) {
+      pre[i] = at;
+      at += max_batch * Padded(sizes[i]);
+    }
+    for (size_t& d : dact) {
+      d = at;
+      at += max_batch * widest;
+    }
+    for (size_t i = 0; i < num_layers; ++i) {
+      wt[i] = at;
+      at += (sizes[i] + 1) * Padded(sizes[i + 1]);
+      wp[i] = at;
+      at += i <= frozen ? 0 : sizes[i + 1] * Padded(sizes[i]);  // only layers above a trained one pass a gradient down
+    }
+    return at;
+  }
+  // LeanPlan: the input is read where the caller keeps it; only the hidden outputs the
+  // backward pass reads are kept (from the first trained layer's input up); the frozen
+  // layers' outputs, the logits and the activation gradients share two buffers, each
+  // sized for what passes through it; one weight-gradient row.
+  constexpr size_t LeanBuffers() {
+    size_t at = 0;
+    for (size_t j = 1; j < num_layers; ++j) {
+      if (j < frozen) continue;
+      act[j] = at;
+      at += max_batch * Padded(sizes[j]);
+      if (has_pre && j > frozen) {
+        pre[j] = at;
+        at += max_batch * Padded(sizes[j]);
+      }
+    }
+    size_t slot[2] = {max_batch * Padded(sizes[num_layers]), max_batch * Padded(sizes[num_layers])};  // dz, logits
+    for (size_t j = 1; j < frozen; ++j)  // frozen layers' outputs, in turn
+      slot[(j - 1) % 2] = max_batch * Padded(sizes[j]) > slot[(j - 1) % 2] ? max_batch * Padded(sizes[j]) : slot[(j - 1) % 2];
+    for (size_t i = frozen + 1; i < num_layers; ++i) {  // layer i's input gradient
+      const size_t k = (num_layers - 1 - i) % 2 == 0 ? 1 : 0;
+      slot[k] = max_batch * Padded(sizes[i]) > slot[k] ? max_batch * Padded(sizes[i]) : slot[k];
+    }
+    for (size_t k = 0; k < 2; ++k) {
+      dact[k] = at;
+      at += slot[k];
+    }
+    for (size_t j = 1; j < frozen && j < num_layers; ++j) act[j] = dact[(j - 1) % 2];
+    act[num_layers] = dact[1];
+    size_t row = 0, column = 0;
+    for (size_t i = frozen; i < num_layers; ++i) {
+      row = sizes[i] > row ? sizes[i] : row;
+      column = sizes[i + 1] > column ? sizes[i + 1] : column;
+    }
+    grad_row = at;
+    return at + row + column;
   }
 };
 
@@ -207,27 +256,85 @@ class Model<Sizes<kSizes...>, Act, Loss, Frozen<kFrozen>> : public internal::Fro
 template <size_t... kSizes>
 using Mlp = Model<Sizes<kSizes...>>;
 
+// How a training workspace spends memory, chosen at compile time; both give the
+// same bits.
+// FastPlan: a copy of the input batch as floats, every activation, the whole
+// gradient, and per layer the weights transposed and row-padded, so the products
+// load whole vectors (SIMD desktop and server CPUs).
+struct FastPlan {
+  static constexpr bool kLean = false;
+};
+// LeanPlan: RAM at the physical limit (microcontrollers). The input rows are read
+// where the caller keeps them (bytes stay bytes, e.g. in flash), the products read
+// the [out, in] weights in place, and each weight-gradient row is handed to the
+// optimizer as soon as it exists (fused backward + update: no gradient buffer), so
+// a lean workspace trains through TrainStep only. Clipping by global norm needs
+// every gradient before any update: the lean step then runs the backward pass
+// twice (the first only sums the norm), the same bits at twice the backward cost.
+struct LeanPlan {
+  static constexpr bool kLean = true;
+};
+// Lean where the core runs its scalar loops anyway (no x86-64 or AArch64 vector
+// unit: Cortex-M and the like); define DESCENT_DEFAULT_LEAN to choose.
+#ifndef DESCENT_DEFAULT_LEAN
+#if defined(__x86_64__) || defined(__aarch64__) || defined(_M_X64) || defined(_M_ARM64)
+#define DESCENT_DEFAULT_LEAN 0
+#else
+#define DESCENT_DEFAULT_LEAN 1
+#endif
+#endif
+using DefaultPlan = std::conditional_t<DESCENT_DEFAULT_LEAN != 0, LeanPlan, FastPlan>;
+
+namespace internal {
+// Where a LeanPlan workspace reads its input rows (the caller's memory).
+struct InputRows {
+  const uint8_t* bytes = nullptr;  // LoadImages: scaled by 1/256 as they are read
+  const float* floats = nullptr;   // LoadRows: (x - shift) * scale as they are read
+  const uint32_t* order = nullptr;
+  const float* shift = nullptr;
+  const float* scale = nullptr;
+};
+// What one plan's workspace holds and the other's does not: FastPlan the gradient,
+// LeanPlan where its input rows are.
+template <bool kLean, size_t kGradients>
+struct PlanBlock {
+  alignas(kAlign) float grads_[kGradients] = {};
+  static constexpr InputRows input_rows_{};
+};
+template <size_t kGradients>
+struct PlanBlock<true, kGradients> {
+  InputRows input_rows_;
+};
+}  // namespace internal
+
 // Everything one training or evaluation step touches besides the parameters,
 // for up to kMaxBatch rows: gradients (the trained parameters' layout), the
-// input batch, targets, activations and scratch.
-template <class Net, size_t kMaxBatch>
-class Workspace {
+// input batch, targets, activations and scratch, as the Plan lays them out.
+template <class Net, size_t kMaxBatch, class Plan = DefaultPlan>
+class Workspace : public internal::PlanBlock<Plan::kLean, Net::kNumTrainable> {
  public:
   static_assert(kMaxBatch > 0, "the workspace needs room for at least one row");
-  static constexpr Layout kLayout =
-      Layout::Of(Net::sizes(), Net::kNumLayers + 1, kMaxBatch, Net::kActivation, Net::kLoss, Net::kFrozenLayers);
+  static constexpr bool kLean = Plan::kLean;
+  static constexpr Layout kLayout = Layout::Of(Net::sizes(), Net::kNumLayers + 1, kMaxBatch, Net::kActivation,
+                                               Net::kLoss, Net::kFrozenLayers, kLean);
   static constexpr size_t kMaxRows = kMaxBatch;
   static constexpr bool kClassTargets = HasClassTargets(Net::kLoss.kind);
   using Label = typename Net::Label;
 
-  float* grads() { return grads_; }
-  const float* grads() const { return grads_; }
+  // The gradient of the last ForwardBackward (FastPlan only).
+  template <bool kHas = !kLean, class = std::enable_if_t<kHas>>
+  float* grads() { return this->grads_; }
+  template <bool kHas = !kLean, class = std::enable_if_t<kHas>>
+  const float* grads() const { return this->grads_; }
+  const internal::InputRows& input_rows() const { return this->input_rows_; }
   float* scratch() { return scratch_; }
   // Class losses: the batch's labels.
   Label* labels() { return labels_; }
   // Element losses: row r's Net::kOutputs targets.
   float* targets(size_t r) { return scratch_ + kLayout.targets + r * Net::kOutputs; }
   // Row r of the input batch (Net::kInputs floats; write it directly or use LoadImages / LoadRows).
+  // FastPlan only: a LeanPlan workspace reads the rows where LoadImages / LoadRows found them.
+  template <bool kHas = !kLean, class = std::enable_if_t<kHas>>
   float* input(size_t r) { return scratch_ + kLayout.act[0] + r * Padded(Net::kInputs); }
   // Row r of the last layer's outputs (logits) after Forward / ForwardBackward.
   const float* logits(size_t r) const {
@@ -238,7 +345,8 @@ class Workspace {
   float* row_loss() { return row_loss_; }
 
   // Copies rows samples (index order[r]; order == nullptr takes 0..rows-1) into the
-  // batch: uint8 images scaled by 1/256 as the notebook does, with their targets:
+  // batch (LeanPlan: notes where they are; they, and `order`, must stay as they are until
+  // the step is done): uint8 images scaled by 1/256 as the notebook does, with their targets:
   // one integer label per sample for class losses (nll, cross-entropy), Net::kOutputs
   // floats per sample for the others. kInvalidArgument for a label the Label type cannot hold.
   template <class T>
@@ -254,7 +362,6 @@ class Workspace {
   template <class T>
   Status LoadTargets(const T* targets, const uint32_t* order, size_t rows);
 
-  alignas(kAlign) float grads_[Net::kNumTrainable] = {};
   alignas(kAlign) float scratch_[kLayout.workspace_floats] = {};
   float row_loss_[kMaxBatch] = {};
   Label labels_[kClassTargets ? kMaxBatch : 1] = {};
@@ -300,7 +407,13 @@ class InferenceWorkspace {
 template <class... Parts>
 constexpr size_t Footprint() { return (sizeof(Parts) + ... + 0); }
 
+struct GradClip;
+
 namespace internal {
+struct GradientSink;  // descent/optimizer.h
+template <class Rule>
+struct FusedStep;
+
 // The size-erased views the templates hand to the code in src/.
 struct ModelRef {
   const Layout* layout;
@@ -312,11 +425,12 @@ struct ModelRef {
 };
 struct WorkRef {
   const Layout* layout;
-  float* grads;  // the trained parameters' gradients
+  float* grads;  // the trained parameters' gradients (FastPlan)
   float* scratch;
   float* row_loss;
   uint8_t* labels8;    // class losses up to 256 classes
   uint16_t* labels16;  // class losses above
+  InputRows input;     // LeanPlan: the rows in the caller's memory
 };
 struct InferRef {
   const Layout* layout;  // the model's
@@ -335,6 +449,10 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
 Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, size_t* correct,
                 const ParallelFor& pf);
 Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf);
+// LeanPlan's TrainStep: forward, loss, then per layer from the top the input gradient
+// (with the old weights) and the weight gradient row by row, each handed to `sink`.
+Status LeanTrainStep(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf,
+                     const GradClip& clip, const GradientSink& sink);
 Status Predict(InferRef work, size_t rows, uint16_t* labels);
 Status Probabilities(InferRef work, size_t rows, float* out);
 bool ParamsFinite(const float* params, size_t n);
@@ -345,12 +463,14 @@ ModelRef Ref(Model<S, A, L, F>& net) {
   if constexpr (Net::kFrozenLayers > 0) return {&Net::kLayout, net.params(), net.frozen_params()};
   else return {&Net::kLayout, net.params(), nullptr};
 }
-template <class Net, size_t kMaxBatch>
-WorkRef Ref(Workspace<Net, kMaxBatch>& ws) {
-  WorkRef r{&Workspace<Net, kMaxBatch>::kLayout, ws.grads(), ws.scratch(), ws.row_loss(), nullptr, nullptr};
+template <class Net, size_t kMaxBatch, class Plan>
+WorkRef Ref(Workspace<Net, kMaxBatch, Plan>& ws) {
+  using W = Workspace<Net, kMaxBatch, Plan>;
+  WorkRef r{&W::kLayout, nullptr, ws.scratch(), ws.row_loss(), nullptr, nullptr, ws.input_rows()};
+  if constexpr (!W::kLean) r.grads = ws.grads();
   if constexpr (std::is_same<typename Net::Label, uint8_t>::value) r.labels8 = ws.labels();
   else r.labels16 = ws.labels();
-  if (!Workspace<Net, kMaxBatch>::kClassTargets) r.labels8 = nullptr, r.labels16 = nullptr;
+  if (!W::kClassTargets) r.labels8 = nullptr, r.labels16 = nullptr;
   return r;
 }
 template <class Net, size_t kMaxBatch>
@@ -360,9 +480,9 @@ InferRef Ref(InferenceWorkspace<Net, kMaxBatch>& ws) {
 }
 }  // namespace internal
 
-template <class Net, size_t kMaxBatch>
+template <class Net, size_t kMaxBatch, class Plan>
 template <class T>
-Status Workspace<Net, kMaxBatch>::LoadTargets(const T* targets, const uint32_t* order, size_t rows) {
+Status Workspace<Net, kMaxBatch, Plan>::LoadTargets(const T* targets, const uint32_t* order, size_t rows) {
   if constexpr (kClassTargets) {
     static_assert(std::is_integral<T>::value, "class losses (nll, cross-entropy) take integer labels");
     for (size_t r = 0; r < rows; ++r) {
@@ -378,10 +498,15 @@ Status Workspace<Net, kMaxBatch>::LoadTargets(const T* targets, const uint32_t* 
   }
 }
 
-template <class Net, size_t kMaxBatch>
+template <class Net, size_t kMaxBatch, class Plan>
 template <class T>
-Status Workspace<Net, kMaxBatch>::LoadImages(const uint8_t* pixels, const T* targets, const uint32_t* order,
-                                             size_t rows, const ParallelFor& pf) {
+Status Workspace<Net, kMaxBatch, Plan>::LoadImages(const uint8_t* pixels, const T* targets, const uint32_t* order,
+                                                   size_t rows, const ParallelFor& pf) {
+  if constexpr (kLean) {
+    if (rows == 0 || rows > kMaxBatch) return Status::kCapacityExceeded;
+    this->input_rows_ = {pixels, nullptr, order, nullptr, nullptr};
+    return LoadTargets(targets, order, rows);
+  }
   if (Status s = internal::LoadFeatures(kLayout, scratch_ + kLayout.act[0], Padded(Net::kInputs), 1, kMaxBatch,
                                         pixels, nullptr, order, rows, nullptr, nullptr, pf);
       s != Status::kOk)
@@ -389,11 +514,16 @@ Status Workspace<Net, kMaxBatch>::LoadImages(const uint8_t* pixels, const T* tar
   return LoadTargets(targets, order, rows);
 }
 
-template <class Net, size_t kMaxBatch>
+template <class Net, size_t kMaxBatch, class Plan>
 template <class T>
-Status Workspace<Net, kMaxBatch>::LoadRows(const float* features, const T* targets, const uint32_t* order,
-                                           size_t rows, const float* shift, const float* scale,
-                                           const ParallelFor& pf) {
+Status Workspace<Net, kMaxBatch, Plan>::LoadRows(const float* features, const T* targets, const uint32_t* order,
+                                                 size_t rows, const float* shift, const float* scale,
+                                                 const ParallelFor& pf) {
+  if constexpr (kLean) {
+    if (rows == 0 || rows > kMaxBatch) return Status::kCapacityExceeded;
+    this->input_rows_ = {nullptr, features, order, shift, scale};
+    return LoadTargets(targets, order, rows);
+  }
   if (Status s = internal::LoadFeatures(kLayout, scratch_ + kLayout.act[0], Padded(Net::kInputs), 1, kMaxBatch,
                                         nullptr, features, order, rows, shift, scale, pf);
       s != Status::kOk)
@@ -439,6 +569,7 @@ Status Forward(Net& net, Ws& ws, size_t rows, const ParallelFor& pf = {}) {
 // kCapacityExceeded for rows outside [1, kMaxBatch].
 template <class Net, class Ws>
 Status ForwardBackward(Net& net, Ws& ws, size_t rows, float* loss, const ParallelFor& pf = {}) {
+  static_assert(!Ws::kLean, "a LeanPlan workspace keeps no gradient: train it with TrainStep");
   return internal::ForwardBackward(internal::Ref(net), internal::Ref(ws), rows, loss, pf);
 }
 
@@ -481,9 +612,19 @@ template <class Net, class Ws, class Opt>
 Status TrainStep(Net& net, Ws& ws, Opt& opt, size_t rows, float* loss, const ParallelFor& pf = {},
                  const GradClip& clip = {}) {
   static_assert(Opt::kNumParams == Net::kNumTrainable, "optimizer sized for another model (its trained parameters)");
-  if (Status s = ForwardBackward(net, ws, rows, loss, pf); s != Status::kOk) return s;
-  if (clip.max_norm > 0.0 || clip.clip_value > 0.0) internal::Clip(ws.grads(), Net::kLayout, clip);
-  if (Status s = opt.step(net.params(), ws.grads(), pf); s != Status::kOk) return s;
+  if constexpr (Ws::kLean) {  // each gradient row updates its weights as soon as it exists
+    using Rule = std::remove_reference_t<decltype(opt.hyperparameters())>;
+    float* slots[Opt::kSlots + 1];
+    for (size_t k = 0; k < Opt::kSlots; ++k) slots[k] = opt.slot(k);
+    internal::FusedStep<Rule> step{&opt.hyperparameters(), &opt.clock(), net.params(), slots, Net::kNumTrainable};
+    if (Status s = internal::LeanTrainStep(internal::Ref(net), internal::Ref(ws), rows, loss, pf, clip, step.Sink());
+        s != Status::kOk)
+      return s;
+  } else {
+    if (Status s = ForwardBackward(net, ws, rows, loss, pf); s != Status::kOk) return s;
+    if (clip.max_norm > 0.0 || clip.clip_value > 0.0) internal::Clip(ws.grads(), Net::kLayout, clip);
+    if (Status s = opt.step(net.params(), ws.grads(), pf); s != Status::kOk) return s;
+  }
   return internal::ParamsFinite(net.params(), Net::kNumTrainable) ? Status::kOk : Status::kNonFinite;
 }
 

@@ -7,6 +7,7 @@
 #include "descent/mlp.h"
 #include "descent/rng.h"
 #include "src/core/loss.h"
+#include "src/core/passes.h"
 #include "src/kernels/kernels.h"
 
 namespace descent {
@@ -46,25 +47,6 @@ void PadRows(const float* w, size_t out, size_t in, float* wp) {
   for (size_t o = 0; o < out; ++o) memcpy(wp + o * Padded(in), w + o * in, in * sizeof(float));
 }
 
-Status CheckRows(const Layout& layout, size_t rows) {
-  return rows == 0 || rows > layout.max_batch ? Status::kCapacityExceeded : Status::kOk;
-}
-
-// A usable model: frozen weights present, every parameter finite.
-Status CheckModel(const ModelRef& model) {
-  const Layout& l = *model.layout;
-  if (l.frozen > 0 && !model.frozen) return Status::kInvalidArgument;
-  if (!ParamsFinite(model.params, l.num_trainable)) return Status::kNonFinite;
-  if (l.frozen > 0 && !ParamsFinite(model.frozen, l.trainable_begin)) return Status::kNonFinite;
-  return Status::kOk;
-}
-
-bool Hidden(const Layout& l, size_t i) { return i + 1 < l.num_layers; }
-// ReLU is fused into the products and identity needs nothing; the others take a pass of their own.
-bool OwnPass(const ActivationSpec& a) {
-  return a.kind != ActivationKind::kRelu && a.kind != ActivationKind::kIdentity;
-}
-
 // Where Infer leaves the last layer's outputs (transposed).
 const float* InferOutput(const InferRef& work) {
   const Layout& l = *work.layout;
@@ -73,8 +55,6 @@ const float* InferOutput(const InferRef& work) {
 
 }  // namespace
 
-// Non-finite parameters make a model unusable, and would let the zero-skipping
-// products (kernels/generic/live_terms-inl.h) differ from dense ones: Forward refuses them.
 bool ParamsFinite(const float* p, size_t n) {
   uint32_t bad = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -138,6 +118,7 @@ Status LoadFloatTargets(WorkRef work, const float* targets, const uint32_t* orde
 
 Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf) {
   const Layout& w = *work.layout;
+  if (w.lean) return LeanForward(model, work, rows);
   if (Status s = CheckRows(w, rows); s != Status::kOk) return s;
   if (Status s = CheckModel(model); s != Status::kOk) return s;
   const ActivationSpec& act = w.activation;

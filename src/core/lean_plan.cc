@@ -1,0 +1,209 @@
+// LeanPlan (descent/mlp.h): training at the memory floor. The same operations as
+// FastPlan's kernels, in the same order for every element, as plain loops over the
+// caller's rows and the [out, in] weights where they are:
+//   forward      y[r,o] = act(fma chain over i of x[r,i] * W[o,i], + b[o]), zero inputs skipped
+//                (exact: fma(0, w, acc) == acc for finite w, and acc never becomes -0);
+//   input grad   dx[r,i] = fma chain over o of dy[r,o] * W[o,i], then the activation's derivative,
+//                computed before the layer's weights change;
+//   weight grad  dW[o,i] = fma chain over r of dy[r,o] * x[r,i], db[o] = sum over r of dy[r,o],
+//                one row o at a time, handed to the optimizer at once (its update is elementwise).
+// The microcontrollers this is for run scalar code anyway; on a desktop it is slower than FastPlan.
+#include <cmath>
+#include <string.h>
+
+#include "descent/clip.h"
+#include "descent/optimizer.h"
+#include "src/core/loss.h"
+#include "src/core/passes.h"
+#include "src/kernels/kernels.h"
+
+namespace descent {
+namespace internal {
+namespace {
+
+const kernels::Kernels& K() { return kernels::ActiveKernels(); }
+
+// Layer i's input row r: the caller's rows for layer 0, else the kept (or passing) activation.
+struct LayerInput {
+  const float* act = nullptr;  // layers above 0
+  size_t stride = 0;
+  InputRows rows;
+  size_t inputs = 0;
+
+  float operator()(size_t r, size_t c) const {
+    if (act) return act[r * stride + c];
+    const size_t index = rows.order ? rows.order[r] : r;
+    if (rows.bytes) return static_cast<float>(rows.bytes[index * inputs + c]) * (1.0f / 256.0f);
+    float v = rows.floats[index * inputs + c];  // LoadFeatures' operations
+    if (rows.shift) v = v - rows.shift[c];
+    if (rows.scale) v = v * rows.scale[c];
+    return v;
+  }
+};
+
+LayerInput InputOf(const Layout& l, const WorkRef& work, size_t i) {
+  LayerInput x;
+  if (i == 0) {
+    x.rows = work.input;
+    x.inputs = l.sizes[0];
+  } else {
+    x.act = work.scratch + l.act[i];
+    x.stride = Padded(l.sizes[i]);
+  }
+  return x;
+}
+
+bool HasInput(const WorkRef& work) { return work.input.bytes || work.input.floats; }
+
+// Layer i's outputs for `rows` rows: the product and bias (ReLU fused), then its activation.
+void LayerForward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows) {
+  const Layout& l = *work.layout;
+  const size_t in = l.sizes[i], out = l.sizes[i + 1], stride = Padded(out);
+  const bool hidden = Hidden(l, i), relu = hidden && l.activation.kind == ActivationKind::kRelu;
+  const LayerInput x = InputOf(l, work, i);
+  float* y = work.scratch + l.act[i + 1];
+  // The pre-activation is kept where a trained layer's backward needs it.
+  float* z = hidden && l.has_pre && i + 1 > l.frozen ? work.scratch + l.pre[i + 1] : y;
+  const float* w = model.at(l.weight[i]);
+  const float* b = model.at(l.bias[i]);
+  for (size_t r = 0; r < rows; ++r) {
+    float* zr = z + r * stride;
+    for (size_t o = 0; o < out; ++o) zr[o] = 0.0f;
+    for (size_t c = 0; c < in; ++c) {  // row-major weights: walk inputs outside, outputs inside
+      const float xc = x(r, c);
+      if (xc == 0.0f) continue;
+      for (size_t o = 0; o < out; ++o) zr[o] = std::fma(xc, w[o * in + c], zr[o]);
+    }
+    for (size_t o = 0; o < out; ++o) {
+      const float v = zr[o] + b[o];
+      zr[o] = relu && v < 0.0f ? 0.0f : v;
+    }
+    if (hidden && OwnPass(l.activation)) K().activation_forward(l.activation, zr, y + r * stride, out);
+  }
+}
+
+// dx = dy W (old weights), then the derivative of the activation below.
+void InputGradient(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const float* dy, float* dx) {
+  const Layout& l = *work.layout;
+  const size_t in = l.sizes[i], out = l.sizes[i + 1], sy = Padded(out), sx = Padded(in);
+  const float* w = model.at(l.weight[i]);
+  const float* act = work.scratch + l.act[i];
+  const float* pre = l.has_pre ? work.scratch + l.pre[i] : nullptr;
+  const bool relu = l.activation.kind == ActivationKind::kRelu;
+  for (size_t r = 0; r < rows; ++r) {
+    float* d = dx + r * sx;
+    for (size_t c = 0; c < in; ++c) d[c] = 0.0f;
+    for (size_t o = 0; o < out; ++o) {
+      const float g = dy[r * sy + o];
+      for (size_t c = 0; c < in; ++c) d[c] = std::fma(g, w[o * in + c], d[c]);
+    }
+    if (relu)
+      for (size_t c = 0; c < in; ++c) d[c] = act[r * sx + c] > 0.0f ? d[c] : 0.0f;
+    else if (OwnPass(l.activation))
+      K().activation_backward(l.activation, act + r * sx, pre ? pre + r * sx : nullptr, d, in);
+  }
+}
+
+// Layer i's weight gradient row by row and its bias gradient, each passed to `take(offset, g, n)`
+// (offsets in the trained parameters). Layer 0 skips zero inputs, as FastPlan's sparse product does.
+template <class Take>
+void WeightGradients(const WorkRef& work, size_t i, size_t rows, const float* dy, const Take& take) {
+  const Layout& l = *work.layout;
+  const size_t in = l.sizes[i], out = l.sizes[i + 1], sy = Padded(out);
+  const LayerInput x = InputOf(l, work, i);
+  float* g = work.scratch + l.grad_row;
+  for (size_t o = 0; o < out; ++o) {
+    for (size_t c = 0; c < in; ++c) g[c] = 0.0f;
+    for (size_t r = 0; r < rows; ++r) {
+      const float d = dy[r * sy + o];
+      for (size_t c = 0; c < in; ++c) {
+        const float xc = x(r, c);
+        if (i == 0 && xc == 0.0f) continue;
+        g[c] = std::fma(d, xc, g[c]);
+      }
+    }
+    take(l.weight[i] - l.trainable_begin + o * in, g, in);
+  }
+  float* db = g + in;
+  for (size_t o = 0; o < out; ++o) {
+    float acc = 0.0f;
+    for (size_t r = 0; r < rows; ++r) acc += dy[r * sy + o];
+    db[o] = acc;
+  }
+  take(l.bias[i] - l.trainable_begin, db, out);
+}
+
+// The backward pass from the loss gradient in dact[0]: per trained layer from the top, the
+// input gradient (before the weights change), then every gradient row to `take`.
+template <class Take>
+void Backward(const ModelRef& model, const WorkRef& work, size_t rows, const Take& take) {
+  const Layout& l = *work.layout;
+  size_t cur = 0;  // dy of layer i sits in dact[cur]
+  for (size_t i = l.num_layers; i-- > l.frozen;) {
+    const float* dy = work.scratch + l.dact[cur];
+    if (i > l.frozen) InputGradient(model, work, i, rows, dy, work.scratch + l.dact[1 - cur]);
+    WeightGradients(work, i, rows, dy, take);
+    cur = 1 - cur;
+  }
+}
+
+}  // namespace
+
+Status LeanForward(ModelRef model, WorkRef work, size_t rows) {
+  const Layout& l = *work.layout;
+  if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
+  if (!HasInput(work)) return Status::kInvalidArgument;  // nothing loaded
+  if (Status s = CheckModel(model); s != Status::kOk) return s;
+  for (size_t i = 0; i < l.num_layers; ++i) LayerForward(model, work, i, rows);
+  return Status::kOk;
+}
+
+Status LeanTrainStep(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf,
+                     const GradClip& clip, const GradientSink& sink) {
+  const Layout& l = *work.layout;
+  auto forward_and_loss = [&]() {
+    if (Status s = LeanForward(model, work, rows); s != Status::kOk) return s;
+    return LossAndOutputGradient(l, work, rows, pf);
+  };
+  if (Status s = forward_and_loss(); s != Status::kOk) return s;
+  double sum = 0.0;
+  for (size_t r = 0; r < rows; ++r) sum += work.row_loss[r];
+  *loss = static_cast<float>(sum / static_cast<double>(rows));
+  if (!std::isfinite(*loss)) return Status::kNonFinite;
+
+  // clip_grad_norm_ needs every gradient before any update: a first backward pass only
+  // sums the squares, tensor by tensor in clip.cc's order; then forward and backward again.
+  float coef = 1.0f;
+  bool scale = false;
+  if (clip.max_norm > 0.0) {
+    SquareSum sums[2 * kMaxLayers];
+    Backward(model, work, rows, [&](size_t offset, const float* g, size_t n) {
+      // Which tensor the piece belongs to, and where in it.
+      for (size_t i = l.frozen; i < l.num_layers; ++i) {
+        const size_t w = l.weight[i] - l.trainable_begin, b = l.bias[i] - l.trainable_begin;
+        if (offset >= w && offset < b) sums[2 * (i - l.frozen)].Add(g, n, offset - w);
+        if (offset == b) sums[2 * (i - l.frozen) + 1].Add(g, n, 0);
+      }
+    });
+    NormAccumulator norms;
+    for (size_t t = 0; t < 2 * (l.num_layers - l.frozen); ++t) norms.AddTensor(sums[t].Total());
+    coef = norms.Coefficient(clip.max_norm);
+    scale = Scales(coef);
+    if (Status s = forward_and_loss(); s != Status::kOk) return s;
+  }
+  if (Status s = sink.begin(sink.self); s != Status::kOk) return s;
+  const float hi = static_cast<float>(clip.clip_value), lo = -hi;
+  Backward(model, work, rows, [&](size_t offset, const float* g, size_t n) {
+    float* grad = const_cast<float*>(g);  // the row buffer, ours to change
+    if (scale)
+      for (size_t k = 0; k < n; ++k) grad[k] *= coef;
+    if (clip.clip_value > 0.0)  // ClipGradValue, after the norm
+      for (size_t k = 0; k < n; ++k) grad[k] = grad[k] < lo ? lo : (grad[k] > hi ? hi : grad[k]);
+    sink.update(sink.self, offset, grad, n);
+  });
+  sink.finish(sink.self);
+  return Status::kOk;
+}
+
+}  // namespace internal
+}  // namespace descent

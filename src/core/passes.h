@@ -1,0 +1,37 @@
+// What both plans' passes share: batch and model checks, the activation's place in a
+// pass, and the LeanPlan forward the size-erased Forward hands lean workspaces to.
+#ifndef DESCENT_SRC_CORE_PASSES_H_
+#define DESCENT_SRC_CORE_PASSES_H_
+
+#include "descent/mlp.h"
+
+namespace descent {
+namespace internal {
+
+inline Status CheckRows(const Layout& layout, size_t rows) {
+  return rows == 0 || rows > layout.max_batch ? Status::kCapacityExceeded : Status::kOk;
+}
+
+// A usable model: frozen weights present, every parameter finite (non-finite ones would
+// also let the zero-skipping products differ from dense ones).
+inline Status CheckModel(const ModelRef& model) {
+  const Layout& l = *model.layout;
+  if (l.frozen > 0 && !model.frozen) return Status::kInvalidArgument;
+  if (!ParamsFinite(model.params, l.num_trainable)) return Status::kNonFinite;
+  if (l.frozen > 0 && !ParamsFinite(model.frozen, l.trainable_begin)) return Status::kNonFinite;
+  return Status::kOk;
+}
+
+inline bool Hidden(const Layout& l, size_t i) { return i + 1 < l.num_layers; }
+// ReLU is fused into the products and identity needs nothing; the others take a pass of their own.
+inline bool OwnPass(const ActivationSpec& a) {
+  return a.kind != ActivationKind::kRelu && a.kind != ActivationKind::kIdentity;
+}
+
+// LeanPlan's forward pass (src/core/lean_plan.cc).
+Status LeanForward(ModelRef model, WorkRef work, size_t rows);
+
+}  // namespace internal
+}  // namespace descent
+
+#endif  // DESCENT_SRC_CORE_PASSES_H_

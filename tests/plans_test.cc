@@ -1,0 +1,148 @@
+// LeanPlan against FastPlan: the same bits for every optimizer (with and without
+// weight decay), clipping, frozen layers, activations, losses and both kinds of
+// input rows, and the memory each plan takes.
+#include <string.h>
+
+#include <vector>
+
+#include "descent/descent.h"
+#include "src/host/thread_pool.h"
+#include "tests/doctest_config.h"
+#include "tests/isa_util.h"
+
+namespace descent {
+namespace {
+
+constexpr size_t kSamples = 90, kBatch = 24;  // a short last batch: 24, 24, 24, 18
+
+struct Data {
+  std::vector<uint8_t> pixels;
+  std::vector<float> features, targets;
+  std::vector<uint8_t> labels;
+};
+
+Data MakeData(size_t inputs, size_t outputs, size_t classes, uint64_t seed) {
+  Data d;
+  Rng rng(seed);
+  d.pixels.resize(kSamples * inputs);
+  for (uint8_t& p : d.pixels) p = rng.Below(3) == 0 ? static_cast<uint8_t>(rng.Below(256)) : 0;  // sparse, like digits
+  d.features.resize(kSamples * inputs);
+  for (float& x : d.features) x = 4.0f * rng.Uniform01() - 2.0f;
+  d.targets.resize(kSamples * outputs);
+  for (float& t : d.targets) t = rng.Uniform01();
+  d.labels.resize(kSamples);
+  for (uint8_t& l : d.labels) l = static_cast<uint8_t>(rng.Below(classes));
+  return d;
+}
+
+// Three epochs of TrainStep with plan Plan; the per-step losses, then every trained parameter.
+template <class Net, class Plan, class Rule>
+std::vector<float> Train(const Rule& hp, const Data& d, bool bytes, const GradClip& clip, const float* frozen,
+                         const ParallelFor& pf = {}) {
+  static Net net;
+  static Workspace<Net, kBatch, Plan> ws;
+  static Optimizer<Rule, Net::kNumTrainable> opt;
+  if constexpr (Net::kFrozenLayers > 0) net.set_frozen_params(frozen);
+  Init(net, 4);
+  opt.reset(hp);
+  std::vector<float> shift(Net::kInputs), scale(Net::kInputs);
+  for (size_t f = 0; f < Net::kInputs; ++f) shift[f] = 0.25f * static_cast<float>(f % 5), scale[f] = 0.5f + 0.125f * (f % 3);
+  std::vector<float> out;
+  uint32_t order[kSamples];
+  size_t last_rows = 0;
+  for (uint64_t epoch = 0; epoch < 3; ++epoch) {
+    EpochOrder(order, kSamples, 7, epoch, true);
+    for (size_t first = 0; first < kSamples; first += kBatch) {
+      const size_t rows = first + kBatch <= kSamples ? kBatch : kSamples - first;
+      Status s;
+      if constexpr (HasClassTargets(Net::kLoss.kind)) {
+        s = bytes ? ws.LoadImages(d.pixels.data(), d.labels.data(), order + first, rows, pf)
+                  : ws.LoadRows(d.features.data(), d.labels.data(), order + first, rows, shift.data(), scale.data(), pf);
+      } else {
+        s = bytes ? ws.LoadImages(d.pixels.data(), d.targets.data(), order + first, rows, pf)
+                  : ws.LoadRows(d.features.data(), d.targets.data(), order + first, rows, nullptr, nullptr, pf);
+      }
+      REQUIRE(s == Status::kOk);
+      float loss = 0;
+      REQUIRE(TrainStep(net, ws, opt, rows, &loss, pf, clip) == Status::kOk);
+      out.push_back(loss);
+      last_rows = rows;
+    }
+  }
+  double loss_sum = 0;
+  size_t correct = 0;
+  REQUIRE(Evaluate(net, ws, last_rows, &loss_sum, &correct, pf) == Status::kOk);  // the last batch loaded
+  out.push_back(static_cast<float>(loss_sum));
+  out.push_back(static_cast<float>(correct));
+  out.insert(out.end(), net.params(), net.params() + Net::kNumTrainable);
+  return out;
+}
+
+struct Negative {
+  static constexpr ActivationSpec kSpec{ActivationKind::kLeakyRelu, -0.3f};
+};
+
+template <class Net, class Rule>
+void Same(const char* what, const Rule& hp, bool bytes = true, const GradClip& clip = {}) {
+  CAPTURE(std::string(what));
+  const Data d = MakeData(Net::kInputs, Net::kOutputs, Net::kOutputs, 3);
+  std::vector<float> frozen(Net::kNumFrozen + 1);
+  Rng rng(5);
+  for (float& w : frozen) w = 0.2f * rng.Uniform01() - 0.1f;
+  const std::vector<float> fast = Train<Net, FastPlan>(hp, d, bytes, clip, frozen.data());
+  CHECK(SameBits(Train<Net, LeanPlan>(hp, d, bytes, clip, frozen.data()), fast));
+  host::ThreadPool pool(3);
+  CHECK(SameBits(Train<Net, LeanPlan>(hp, d, bytes, clip, frozen.data(), pool.parallel_for()), fast));
+}
+
+TEST_CASE("plans: LeanPlan gives FastPlan's bits with every optimizer, with and without weight decay") {
+  using Net = Mlp<50, 12, 7, 4>;  // odd sizes: no whole vectors anywhere
+  ForEachType(Rules{}, [&](auto rule) {
+    using Rule = decltype(rule);
+    Rule hp;
+    hp.lr = 0.01;
+    Same<Net>(Rule::kName, hp);
+    Rule::Reflect(hp, [&](const char* name, auto& field) {
+      if (std::string(name) == "weight_decay") field = 0.05;
+    });
+    Same<Net>((std::string(Rule::kName) + " weight_decay").c_str(), hp);
+  });
+}
+
+TEST_CASE("plans: LeanPlan gives FastPlan's bits with clipping, frozen layers, float rows, every activation and loss") {
+  Adam adam;
+  adam.lr = 0.02;
+  GradClip norm;
+  norm.max_norm = 0.5;
+  GradClip both = norm;
+  both.clip_value = 0.01;
+  using Net = Mlp<50, 12, 7, 4>;
+  Same<Net>("clip norm", adam, true, norm);
+  Same<Net>("clip norm and value", adam, true, both);
+  Same<Net>("float rows, shifted and scaled", adam, false);
+  Same<Model<Sizes<50, 12, 7, 4>, Relu, Nll, Frozen<1>>>("one frozen layer", adam);
+  Same<Model<Sizes<50, 12, 7, 4>, Gelu, Nll, Frozen<2>>>("two frozen layers", adam, true, norm);
+  Same<Model<Sizes<50, 12, 7, 1>, Tanh, Mse>>("tanh mse", adam, false);
+  Same<Model<Sizes<50, 12, 7, 2>, Sigmoid, BceWithLogits>>("sigmoid bce", adam);
+  Same<Model<Sizes<50, 12, 7, 3>, GeluTanh, Huber>>("gelu-tanh huber", adam, false, both);
+  Same<Model<Sizes<50, 12, 7, 5>, LeakyRelu, CrossEntropy>>("leaky cross-entropy", adam);
+  Same<Model<Sizes<50, 12, 7, 1>, Negative, L1>>("leaky (negative slope) l1", adam, false);
+  Same<Model<Sizes<50, 9, 300>, Identity, CrossEntropy>>("16-bit labels", adam);
+}
+
+TEST_CASE("plans: a lean workspace holds no gradient, no weight copies and no input copy") {
+  using Net = Mlp<784, 32, 10>;
+  using Lean = Workspace<Net, 32, LeanPlan>;
+  using Fast = Workspace<Net, 32, FastPlan>;
+  // Kept: the hidden output (32 x 32), the loss gradient (32 x 16), the logits and then the hidden
+  // layer's input gradient (32 x 32), one weight-gradient row and its bias (784 + 32 floats).
+  static_assert(Lean::kLayout.workspace_floats == 32 * 32 + 32 * 16 + 32 * 32 + 784 + 32, "the lean layout");
+  static_assert(sizeof(Lean) < sizeof(Fast) / 15, "at least 15 times smaller");
+  // Without a batch loaded, a lean workspace has no rows to read.
+  static Net net;
+  static Lean empty;
+  CHECK(Forward(net, empty, 1) == Status::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace descent
