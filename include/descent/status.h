@@ -13,6 +13,7 @@ enum class Status : uint8_t {
   kNonFinite,         // the loss became NaN or infinite
   kCapacityExceeded,  // more rows than the workspace holds
   kUnsupported,       // e.g. an instruction set this build or CPU lacks
+  kIoError,           // a caller's StateWriter / StateReader reported a failure
 };
 
 const char* StatusMessage(Status status);

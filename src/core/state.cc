@@ -70,10 +70,44 @@ uint32_t Signature(const Layout& l) {
 
 uint32_t Signature(const char* name) { return Fnv1a32(reinterpret_cast<const uint8_t*>(name), strlen(name)); }
 
-Status SaveState(const StateRef& s, uint8_t* buffer, size_t capacity, size_t* written) {
-  const size_t floats = s.num_params * (1 + s.num_slots);
-  const size_t total = kStateHeaderBytes + 4 * floats + 4;
-  if (capacity < total) return Status::kCapacityExceeded;
+StateWriter BufferWriter(Span* span) {
+  return {span, [](void* context, size_t offset, const void* bytes, size_t size) {
+            Span& s = *static_cast<Span*>(context);
+            if (offset > s.size || size > s.size - offset) return false;
+            memcpy(s.bytes + offset, bytes, size);
+            return true;
+          }};
+}
+
+StateReader BufferReader(Span* span) {
+  return {span, [](void* context, size_t offset, void* bytes, size_t size) {
+            const Span& s = *static_cast<const Span*>(context);
+            if (offset > s.size || size > s.size - offset) return false;
+            memcpy(bytes, s.bytes + offset, size);
+            return true;
+          }};
+}
+
+namespace {
+
+size_t TotalBytes(const StateRef& s) { return kStateHeaderBytes + 4 * s.num_params * (1 + s.num_slots) + 4; }
+
+// Writes pieces in order and keeps the CRC of what it wrote.
+struct Out {
+  const StateWriter& writer;
+  size_t at = 0;
+  uint32_t crc = 0;
+  bool Put(const void* bytes, size_t size) {
+    if (!writer.write(writer.context, at, bytes, size)) return false;
+    crc = Crc32(bytes, size, crc);
+    at += size;
+    return true;
+  }
+};
+
+}  // namespace
+
+Status SaveState(const StateRef& s, const StateWriter& writer, size_t* written) {
   Header h = {};
   memcpy(h.magic, kMagic, 4);
   h.architecture = s.architecture;
@@ -82,35 +116,40 @@ Status SaveState(const StateRef& s, uint8_t* buffer, size_t capacity, size_t* wr
   h.num_params = s.num_params;
   h.step = s.clock->step;
   h.mu_product = s.clock->mu_product;
-  uint8_t* at = buffer;
-  memcpy(at, &h, sizeof(h));
-  at += sizeof(h);
-  memcpy(at, s.params, 4 * s.num_params);
-  at += 4 * s.num_params;
-  for (size_t k = 0; k < s.num_slots; ++k, at += 4 * s.num_params) memcpy(at, s.slots[k], 4 * s.num_params);
-  const uint32_t crc = Crc32(buffer, static_cast<size_t>(at - buffer));
-  memcpy(at, &crc, 4);
-  *written = total;
+  Out out{writer};
+  bool ok = out.Put(&h, sizeof(h)) && out.Put(s.params, 4 * s.num_params);
+  for (size_t k = 0; k < s.num_slots && ok; ++k) ok = out.Put(s.slots[k], 4 * s.num_params);
+  const uint32_t crc = out.crc;
+  if (!ok || !out.Put(&crc, 4)) return Status::kIoError;
+  *written = out.at;
   return Status::kOk;
 }
 
-Status LoadState(const StateRef& s, const uint8_t* buffer, size_t size) {
-  const size_t total = kStateHeaderBytes + 4 * s.num_params * (1 + s.num_slots) + 4;
+Status LoadState(const StateRef& s, const StateReader& reader, size_t size) {
+  const size_t total = TotalBytes(s);
   if (size < sizeof(Header)) return Status::kInvalidArgument;
   Header h;
-  memcpy(&h, buffer, sizeof(h));
+  if (!reader.read(reader.context, 0, &h, sizeof(h))) return Status::kIoError;
   if (memcmp(h.magic, kMagic, 4) != 0) return Status::kInvalidArgument;
   if (h.architecture != s.architecture || h.rule != s.rule || h.num_params != s.num_params ||
       h.num_slots != s.num_slots)
     return Status::kShapeMismatch;
   if (size != total) return Status::kInvalidArgument;
-  uint32_t crc;
-  memcpy(&crc, buffer + total - 4, 4);
-  if (Crc32(buffer, total - 4) != crc) return Status::kInvalidArgument;
-  const uint8_t* at = buffer + sizeof(h);
-  memcpy(s.params, at, 4 * s.num_params);
+  // First the CRC of everything before it, a small piece at a time; only then the contents.
+  uint8_t chunk[256];
+  uint32_t crc = 0, stored = 0;
+  for (size_t at = 0; at < total - 4; at += sizeof(chunk)) {
+    const size_t n = total - 4 - at < sizeof(chunk) ? total - 4 - at : sizeof(chunk);
+    if (!reader.read(reader.context, at, chunk, n)) return Status::kIoError;
+    crc = Crc32(chunk, n, crc);
+  }
+  if (!reader.read(reader.context, total - 4, &stored, 4)) return Status::kIoError;
+  if (crc != stored) return Status::kInvalidArgument;
+  size_t at = sizeof(h);
+  if (!reader.read(reader.context, at, s.params, 4 * s.num_params)) return Status::kIoError;
   at += 4 * s.num_params;
-  for (size_t k = 0; k < s.num_slots; ++k, at += 4 * s.num_params) memcpy(s.slots[k], at, 4 * s.num_params);
+  for (size_t k = 0; k < s.num_slots; ++k, at += 4 * s.num_params)
+    if (!reader.read(reader.context, at, s.slots[k], 4 * s.num_params)) return Status::kIoError;
   s.clock->step = h.step;
   s.clock->mu_product = h.mu_product;
   return Status::kOk;

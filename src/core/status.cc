@@ -11,6 +11,7 @@ const char* StatusMessage(Status status) {
     case Status::kNonFinite: return "non-finite value (NaN or infinity)";
     case Status::kCapacityExceeded: return "capacity exceeded";
     case Status::kUnsupported: return "unsupported";
+    case Status::kIoError: return "the state writer or reader failed";
   }
   return "unknown status";
 }
