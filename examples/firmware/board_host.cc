@@ -7,6 +7,11 @@
 
 void BoardPrint(const char* text) { fputs(text, stdout); }
 
+FlashRegion BoardStateFlash() {
+  static uint8_t flash[512 * 1024];
+  return {flash, sizeof(flash)};
+}
+
 void BoardExit(bool ok) {
   fflush(stdout);
   exit(ok ? 0 : 1);

@@ -9,6 +9,7 @@
 
 extern "C" {
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+extern uint8_t __state_flash_start[], __state_flash_end[];
 extern void (*__init_array_start[])(), (*__init_array_end[])();
 void Reset_Handler();
 void Fault_Handler();
@@ -27,6 +28,10 @@ constexpr uintptr_t kApplicationExit = 0x20026, kRunTimeErrorUnknown = 0x20023;
 }  // namespace
 
 void BoardPrint(const char* text) { Semihost(kWrite0, text); }
+
+FlashRegion BoardStateFlash() {
+  return {__state_flash_start, static_cast<size_t>(__state_flash_end - __state_flash_start)};
+}
 
 void BoardExit(bool ok) {
   Semihost(kExit, reinterpret_cast<const void*>(ok ? kApplicationExit : kRunTimeErrorUnknown));
