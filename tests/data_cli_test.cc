@@ -124,3 +124,17 @@ TEST_CASE("cli/data: bad files name the file, line and column (exit 3); bad flag
 }
 
 }  // namespace
+
+namespace {
+
+// examples/firmware/finetune-base.safetensors (whose frozen layers the fine-tuning firmware
+// embeds) is what the README's command writes, byte for byte.
+TEST_CASE("cli/data: the fine-tuning example's base model is reproduced by its command") {
+  const std::string dir = TempDir();
+  const Run r = Descent("train --optimizer adam --epochs 3 --seed 0 --save " + dir + "/base.safetensors");
+  REQUIRE(r.code == 0);
+  CHECK(Read(dir + "/base.safetensors") == Read(DESCENT_DATA_DIR "/../examples/firmware/finetune-base.safetensors"));
+  system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace

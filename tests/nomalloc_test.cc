@@ -122,11 +122,11 @@ TEST_CASE("nomalloc: training steps with every optimizer, a schedule and clippin
   CHECK(AllocationsWhileTraining(RAdam()) == 0);
 }
 
-// Every activation and loss, float features and targets, frozen layers and inference.
-template <class Net>
+// Every activation and loss, float features and targets, frozen layers and inference, either plan.
+template <class Net, class Plan = FastPlan>
 size_t AllocationsWithModel() {
   static Net net;
-  static Workspace<Net, 32> ws;
+  static Workspace<Net, 32, Plan> ws;
   static InferenceWorkspace<Net, 32> iws;
   static Optimizer<Adam, Net::kNumTrainable> opt;
   static float frozen[Net::kNumFrozen + 1];
@@ -170,6 +170,8 @@ TEST_CASE("nomalloc: every activation and loss, frozen layers and inference allo
   CHECK(AllocationsWithModel<Model<Sizes<64, 32, 10>, Gelu, Smooth>>() == 0);
   CHECK(AllocationsWithModel<Model<Sizes<64, 32, 300>, Identity, CrossEntropy>>() == 0);
   CHECK(AllocationsWithModel<Model<Sizes<64, 32, 16, 10>, Relu, Nll, Frozen<1>>>() == 0);
+  CHECK(AllocationsWithModel<Model<Sizes<64, 32, 16, 10>, Gelu, Nll, Frozen<1>>, LeanPlan>() == 0);
+  CHECK(AllocationsWithModel<Model<Sizes<10, 16, 1>, Tanh, Mse>, LeanPlan>() == 0);
 }
 
 }  // namespace
