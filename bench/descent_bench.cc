@@ -102,8 +102,8 @@ struct TrainFigures {
   uint64_t hash;
 };
 
-template <class Rule>
-TrainFigures Train(const Rule& hp, const host::Dataset& data, size_t epochs, const ParallelFor& pf) {
+template <class Rule, class Ws = decltype(g_ws)>
+TrainFigures Train(const Rule& hp, const host::Dataset& data, size_t epochs, const ParallelFor& pf, Ws& ws = g_ws) {
   static Optimizer<Rule, Net::kNumParams> opt;
   opt.reset(hp);
   Init(g_net, 0);
@@ -114,8 +114,8 @@ TrainFigures Train(const Rule& hp, const host::Dataset& data, size_t epochs, con
     for (size_t first = 0; first < data.count; first += kBatch) {
       const size_t rows = std::min(kBatch, data.count - first);
       float loss;
-      if (g_ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows, pf) != Status::kOk ||
-          TrainStep(g_net, g_ws, opt, rows, &loss, pf) != Status::kOk) {
+      if (ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows, pf) != Status::kOk ||
+          TrainStep(g_net, ws, opt, rows, &loss, pf) != Status::kOk) {
         fprintf(stderr, "descent-bench: training failed\n");
         exit(1);
       }
@@ -366,6 +366,22 @@ int main(int argc, char** argv) {
     BenchTraining(report, f, "fashion-60k", 1, peak1, reps, !quick);
   } else {
     printf("\n(Fashion-MNIST not found at %s: install dataset-fashion-mnist for the full-size run)\n", fashion.c_str());
+  }
+
+  {  // The two memory plans of descent/mlp.h: the same bits, LeanPlan at a fraction of the RAM.
+    static Workspace<Net, kBatch, LeanPlan> lean;
+    uint64_t fast_hash = 0, lean_hash = 0;
+    const double fast = Median(reps, [&] { auto f = Train(Adam(), mnist, 1, ParallelFor()); fast_hash = f.hash; return f.samples_per_second; });
+    const double slow = Median(reps, [&] { auto f = Train(Adam(), mnist, 1, ParallelFor(), lean); lean_hash = f.hash; return f.samples_per_second; });
+    printf("\n## Memory plans (Adam, batch %zu, 1 thread, mnist-8k, 1 epoch), median of %d\n", kBatch, reps);
+    printf("FastPlan %.0f samples/s (workspace %zu bytes)   LeanPlan %.0f samples/s (workspace %zu bytes)   "
+           "lean/fast %.3fx   same weights: %s\n", fast, sizeof(g_ws), slow, sizeof(lean), slow / fast,
+           fast_hash == lean_hash ? "yes" : "NO");
+    report.Row("plans", "lean_vs_fast", 1, mnist.count, slow / fast, "x", "fast_plan", slow / fast);
+    if (fast_hash != lean_hash) {
+      fprintf(stderr, "descent-bench: the lean and fast plans gave different weights\n");
+      return 1;
+    }
   }
 
 #if DESCENT_BENCH_TORCH
