@@ -360,6 +360,8 @@ class Workspace : public internal::PlanBlock<Plan::kLean, Net::kNumTrainable> {
 
  private:
   template <class T>
+  Status Load(const internal::InputRows& in, const T* targets, size_t rows, const ParallelFor& pf);
+  template <class T>
   Status LoadTargets(const T* targets, const uint32_t* order, size_t rows);
 
   alignas(kAlign) float scratch_[kLayout.workspace_floats] = {};
@@ -500,18 +502,24 @@ Status Workspace<Net, kMaxBatch, Plan>::LoadTargets(const T* targets, const uint
 
 template <class Net, size_t kMaxBatch, class Plan>
 template <class T>
+Status Workspace<Net, kMaxBatch, Plan>::Load(const internal::InputRows& in, const T* targets, size_t rows,
+                                             const ParallelFor& pf) {
+  if (rows == 0 || rows > kMaxBatch) return Status::kCapacityExceeded;
+  if constexpr (kLean) {
+    this->input_rows_ = in;  // read where they are, during the step
+  } else if (Status s = internal::LoadFeatures(kLayout, scratch_ + kLayout.act[0], Padded(Net::kInputs), 1, kMaxBatch,
+                                               in.bytes, in.floats, in.order, rows, in.shift, in.scale, pf);
+             s != Status::kOk) {
+    return s;
+  }
+  return LoadTargets(targets, in.order, rows);
+}
+
+template <class Net, size_t kMaxBatch, class Plan>
+template <class T>
 Status Workspace<Net, kMaxBatch, Plan>::LoadImages(const uint8_t* pixels, const T* targets, const uint32_t* order,
                                                    size_t rows, const ParallelFor& pf) {
-  if constexpr (kLean) {
-    if (rows == 0 || rows > kMaxBatch) return Status::kCapacityExceeded;
-    this->input_rows_ = {pixels, nullptr, order, nullptr, nullptr};
-    return LoadTargets(targets, order, rows);
-  }
-  if (Status s = internal::LoadFeatures(kLayout, scratch_ + kLayout.act[0], Padded(Net::kInputs), 1, kMaxBatch,
-                                        pixels, nullptr, order, rows, nullptr, nullptr, pf);
-      s != Status::kOk)
-    return s;
-  return LoadTargets(targets, order, rows);
+  return Load(internal::InputRows{pixels, nullptr, order, nullptr, nullptr}, targets, rows, pf);
 }
 
 template <class Net, size_t kMaxBatch, class Plan>
@@ -519,16 +527,7 @@ template <class T>
 Status Workspace<Net, kMaxBatch, Plan>::LoadRows(const float* features, const T* targets, const uint32_t* order,
                                                  size_t rows, const float* shift, const float* scale,
                                                  const ParallelFor& pf) {
-  if constexpr (kLean) {
-    if (rows == 0 || rows > kMaxBatch) return Status::kCapacityExceeded;
-    this->input_rows_ = {nullptr, features, order, shift, scale};
-    return LoadTargets(targets, order, rows);
-  }
-  if (Status s = internal::LoadFeatures(kLayout, scratch_ + kLayout.act[0], Padded(Net::kInputs), 1, kMaxBatch,
-                                        nullptr, features, order, rows, shift, scale, pf);
-      s != Status::kOk)
-    return s;
-  return LoadTargets(targets, order, rows);
+  return Load(internal::InputRows{nullptr, features, order, shift, scale}, targets, rows, pf);
 }
 
 template <class Net, size_t kMaxBatch>
