@@ -20,7 +20,7 @@
 //
 // Rows in memory: features are `inputs` consecutive floats per sample (uint8
 // for LoadImages), targets `outputs` floats per sample (element losses) or one
-// integer label per sample (class losses). ws.input(r) is row r of the batch:
+// integer label per sample (class losses). ws.input(r) is row r of a FastPlan batch:
 // write kInputs floats there directly if you prefer; the padding after them is
 // never read.
 #ifndef DESCENT_MLP_H_
