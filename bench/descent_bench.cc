@@ -159,6 +159,52 @@ void BenchTraining(Report& report, const host::Dataset& data, const std::string&
   }
 }
 
+// ---- where a step's time goes ---------------------------------------------
+
+// One batch-256 Adam step taken apart, 1 and 2 threads: loading the batch, the forward pass,
+// forward + loss + backward (the backward is the difference), and the update; each phase timed
+// over `steps` calls, median of `reps`. What scales badly is what bounds two-thread training.
+void BenchPhases(Report& report, const host::Dataset& data, int reps) {
+  constexpr int steps = 40;
+  static Optimizer<Adam, Net::kNumParams> opt;
+  std::vector<uint32_t> order(data.count);
+  EpochOrder(order.data(), data.count, 0, 0, true);
+  printf("\n## Step phases, Adam, batch %zu, mnist-8k: microseconds per step, median of %d\n", kBatch, reps);
+  printf("%-28s %10s %10s %12s\n", "phase", "1 thread", "2 threads", "scaling");
+  host::ThreadPool pool2(2);
+  double totals[2] = {};
+  const char* names[] = {"load batch (bytes / 256)", "forward", "loss + backward", "update (Adam step)"};
+  double times[4][2] = {};
+  for (size_t t = 0; t < 2; ++t) {
+    const ParallelFor pf = t == 0 ? ParallelFor() : pool2.parallel_for();
+    Init(g_net, 0);
+    opt.reset(Adam());
+    float loss;
+    auto per_step = [&](auto&& body) {
+      return Median(reps, [&] {
+        const double start = Now();
+        for (int s = 0; s < steps; ++s) body(s);
+        return (Now() - start) * 1e6 / steps;
+      });
+    };
+    auto load = [&](int s) {
+      (void)g_ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + (s % 31) * kBatch, kBatch, pf);
+    };
+    times[0][t] = per_step(load);
+    const double forward = per_step([&](int) { (void)Forward(g_net, g_ws, kBatch, pf); });
+    const double both = per_step([&](int) { (void)ForwardBackward(g_net, g_ws, kBatch, &loss, pf); });
+    times[1][t] = forward;
+    times[2][t] = both - forward;
+    times[3][t] = per_step([&](int) { (void)opt.step(g_net.params(), g_ws.grads(), pf); });
+    for (int k = 0; k < 4; ++k) totals[t] += times[k][t];
+  }
+  for (int k = 0; k < 4; ++k) {
+    printf("%-28s %10.1f %10.1f %11.2fx\n", names[k], times[k][0], times[k][1], times[k][0] / times[k][1]);
+    report.Row("phases", names[k], 2, kBatch, times[k][0] / times[k][1], "x", "1 thread", times[k][0] / times[k][1]);
+  }
+  printf("%-28s %10.1f %10.1f %11.2fx\n", "step", totals[0], totals[1], totals[0] / totals[1]);
+}
+
 // ---- optimizer updates -----------------------------------------------------
 
 // What a user would write for Adam without thinking about SIMD: the same
@@ -361,6 +407,7 @@ int main(int argc, char** argv) {
 
   const host::Dataset mnist = LoadOrDie(data_dir);
   BenchTraining(report, mnist, "mnist-8k", 3, peak1, reps, true);
+  BenchPhases(report, mnist, reps);
   if (host::IsDirectory(fashion)) {
     const host::Dataset f = LoadOrDie(fashion);
     BenchTraining(report, f, "fashion-60k", 1, peak1, reps, !quick);

@@ -88,7 +88,7 @@ Error ParseCsv(const std::string& name, std::string_view text, const std::string
     if (end == std::string::npos) end = text.size();
     *line = text.substr(at, end - at);
     if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
-    at = end + 1;
+    at = end < text.size() ? end + 1 : end;  // never past the text (a last line without its newline)
     ++line_no;
     return true;
   };
