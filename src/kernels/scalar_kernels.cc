@@ -16,22 +16,32 @@ void ScalePixels(const uint8_t* src, float* dst, size_t n) {
   for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]) * (1.0f / 256.0f);
 }
 
-// The dense loops: skipping zero terms (other backends) gives the same sums.
-void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_stride, float* y,
-                   size_t y_stride, size_t rows, size_t in, size_t out, bool relu, bool /*sparse_x*/) {
+// The dense loops: skipping zero terms (other backends) gives the same sums. Each output's sum
+// is one chain of fmas in index order; the loops keep kBlock neighbouring chains in registers
+// at a time (the blocking changes which loads are shared, never an element's chain).
+constexpr size_t kBlock = 16;
+
+DESCENT_FMA_CLONES void LinearForward(const float* x, size_t x_stride, const float* wt, size_t wt_stride, float* y,
+                                      size_t y_stride, size_t rows, size_t in, size_t out, bool relu,
+                                      bool /*sparse_x*/) {
   const float* b = wt + in * wt_stride;
-  for (size_t r = 0; r < rows; ++r) {
-    for (size_t o = 0; o < out; ++o) {
-      float acc = 0.0f;
-      for (size_t i = 0; i < in; ++i) acc = fma(x[r * x_stride + i], wt[i * wt_stride + o], acc);
-      float v = acc + b[o];
-      if (relu) v = v < 0.0f ? 0.0f : v;  // keeps NaN, like torch.relu
-      y[r * y_stride + o] = v;
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t o0 = 0; o0 < out; o0 += kBlock) {
+      const size_t n = out - o0 < kBlock ? out - o0 : kBlock;
+      float acc[kBlock] = {};
+      for (size_t i = 0; i < in; ++i) {
+        const float xi = x[r * x_stride + i];
+        for (size_t k = 0; k < n; ++k) acc[k] = fma(xi, wt[i * wt_stride + o0 + k], acc[k]);
+      }
+      for (size_t k = 0; k < n; ++k) {
+        float v = acc[k] + b[o0 + k];
+        if (relu) v = v < 0.0f ? 0.0f : v;  // keeps NaN, like torch.relu
+        y[r * y_stride + o0 + k] = v;
+      }
     }
-  }
 }
 
-void LinearForwardT(const float* w, const float* b, const float* xt, size_t xt_stride, float* yt, size_t yt_stride,
+DESCENT_FMA_CLONES void LinearForwardT(const float* w, const float* b, const float* xt, size_t xt_stride, float* yt, size_t yt_stride,
                     size_t rows, size_t in, size_t out, bool relu) {
   for (size_t o = 0; o < out; ++o)
     for (size_t r = 0; r < rows; ++r) {
@@ -43,16 +53,20 @@ void LinearForwardT(const float* w, const float* b, const float* xt, size_t xt_s
     }
 }
 
-void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride,
-                         const float* act, size_t act_stride, float* dx, size_t dx_stride,
-                         size_t rows, size_t in, size_t out) {
-  for (size_t r = 0; r < rows; ++r) {
-    for (size_t i = 0; i < in; ++i) {
-      float acc = 0.0f;
-      for (size_t o = 0; o < out; ++o) acc = fma(dy[r * dy_stride + o], wp[o * wp_stride + i], acc);
-      dx[r * dx_stride + i] = !act || act[r * act_stride + i] > 0.0f ? acc : 0.0f;
+DESCENT_FMA_CLONES void LinearBackwardInput(const float* dy, size_t dy_stride, const float* wp, size_t wp_stride,
+                                            const float* act, size_t act_stride, float* dx, size_t dx_stride,
+                                            size_t rows, size_t in, size_t out) {
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t i0 = 0; i0 < in; i0 += kBlock) {
+      const size_t n = in - i0 < kBlock ? in - i0 : kBlock;
+      float acc[kBlock] = {};
+      for (size_t o = 0; o < out; ++o) {
+        const float g = dy[r * dy_stride + o];
+        for (size_t k = 0; k < n; ++k) acc[k] = fma(g, wp[o * wp_stride + i0 + k], acc[k]);
+      }
+      for (size_t k = 0; k < n; ++k)
+        dx[r * dx_stride + i0 + k] = !act || act[r * act_stride + i0 + k] > 0.0f ? acc[k] : 0.0f;
     }
-  }
 }
 
 void BiasGradient(const float* dy, size_t dy_stride, float* db, size_t rows, size_t out) {
@@ -63,30 +77,38 @@ void BiasGradient(const float* dy, size_t dy_stride, float* db, size_t rows, siz
   }
 }
 
-void LinearBackwardParams(const float* dy, size_t dy_stride, const float* x, size_t x_stride,
-                          float* dw, float* db, size_t rows, size_t in, size_t out) {
+DESCENT_FMA_CLONES void LinearBackwardParams(const float* dy, size_t dy_stride, const float* x, size_t x_stride,
+                                             float* dw, float* db, size_t rows, size_t in, size_t out) {
   for (size_t o = 0; o < out; ++o)
-    for (size_t i = 0; i < in; ++i) {
-      float acc = 0.0f;
-      for (size_t r = 0; r < rows; ++r) acc = fma(dy[r * dy_stride + o], x[r * x_stride + i], acc);
-      dw[o * in + i] = acc;
+    for (size_t i0 = 0; i0 < in; i0 += kBlock) {
+      const size_t n = in - i0 < kBlock ? in - i0 : kBlock;
+      float acc[kBlock] = {};
+      for (size_t r = 0; r < rows; ++r) {
+        const float d = dy[r * dy_stride + o];
+        for (size_t k = 0; k < n; ++k) acc[k] = fma(d, x[r * x_stride + i0 + k], acc[k]);
+      }
+      for (size_t k = 0; k < n; ++k) dw[o * in + i0 + k] = acc[k];
     }
   BiasGradient(dy, dy_stride, db, rows, out);
 }
 
-void LinearBackwardParamsT(const float* x, size_t x_stride, const float* dy, size_t dy_stride, float* dwt,
-                           size_t dwt_stride, size_t rows, size_t in, size_t out) {
+DESCENT_FMA_CLONES void LinearBackwardParamsT(const float* x, size_t x_stride, const float* dy, size_t dy_stride,
+                                              float* dwt, size_t dwt_stride, size_t rows, size_t in, size_t out) {
   for (size_t i = 0; i < in; ++i)
-    for (size_t o = 0; o < out; ++o) {
-      float acc = 0.0f;
-      for (size_t r = 0; r < rows; ++r) acc = fma(x[r * x_stride + i], dy[r * dy_stride + o], acc);
-      dwt[i * dwt_stride + o] = acc;
+    for (size_t o0 = 0; o0 < out; o0 += kBlock) {
+      const size_t n = out - o0 < kBlock ? out - o0 : kBlock;
+      float acc[kBlock] = {};
+      for (size_t r = 0; r < rows; ++r) {
+        const float xv = x[r * x_stride + i];
+        for (size_t k = 0; k < n; ++k) acc[k] = fma(xv, dy[r * dy_stride + o0 + k], acc[k]);
+      }
+      for (size_t k = 0; k < n; ++k) dwt[i * dwt_stride + o0 + k] = acc[k];
     }
 }
 
 // torch: out = z - max - log(sum exp(z - max)); nll backward puts
 // s = -1/batch at the label; log_softmax backward gives dz = g - exp(out) * s.
-void LogSoftmaxNll(const float* z, size_t stride, const uint8_t* labels, size_t rows,
+DESCENT_FMA_CLONES void LogSoftmaxNll(const float* z, size_t stride, const uint8_t* labels, size_t rows,
                    size_t classes, size_t batch, float* loss, float* dz) {
   const float s = -(1.0f / static_cast<float>(batch));
   for (size_t r = 0; r < rows; ++r) {

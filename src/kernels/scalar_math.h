@@ -10,6 +10,16 @@
 #include <cmath>
 #include <limits>
 
+// The scalar loops' hardware FMA. x86-64's baseline has none, so std::fma is a libm call there
+// (exactly rounded, slow); functions marked with this get a second copy compiled for FMA
+// hardware, chosen when the program is loaded. The bits are the same either way: fma rounds
+// once. (AArch64 and the Cortex-M7's FPU have it in their baseline.)
+#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+#define DESCENT_FMA_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define DESCENT_FMA_CLONES
+#endif
+
 namespace descent {
 namespace math {
 

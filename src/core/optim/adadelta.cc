@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "src/core/optim/step.h"
+#include "src/kernels/scalar_math.h"
 
 namespace descent {
 using internal::F;
@@ -27,7 +28,7 @@ Adadelta::Scalars Adadelta::Prepare(StepClock&, float* const*, size_t) const {
   return a;
 }
 
-void Adadelta::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
+DESCENT_FMA_CLONES void Adadelta::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
   float *sq = slots[0], *acc = slots[1];
   for (size_t i = 0; i < n; ++i) {
     const float d = a.has_weight_decay ? std::fma(p[i], a.weight_decay, g[i]) : g[i];

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "src/core/optim/step.h"
+#include "src/kernels/scalar_math.h"
 
 namespace descent {
 using internal::F;
@@ -31,7 +32,7 @@ Adagrad::Scalars Adagrad::Prepare(StepClock& clock, float* const* slots, size_t 
   return a;
 }
 
-void Adagrad::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
+DESCENT_FMA_CLONES void Adagrad::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
   float* sum = slots[0];
   for (size_t i = 0; i < n; ++i) {
     const float d = a.has_weight_decay ? std::fma(p[i], a.weight_decay, g[i]) : g[i];

@@ -5,6 +5,7 @@
 
 #include "src/core/double_math.h"
 #include "src/core/optim/step.h"
+#include "src/kernels/scalar_math.h"
 
 namespace descent {
 namespace internal {
@@ -32,7 +33,7 @@ AdamScalars PrepareAdam(const Rule& hp, bool decoupled, const StepClock& clock) 
 template AdamScalars PrepareAdam(const Adam&, bool, const StepClock&);
 template AdamScalars PrepareAdam(const AdamW&, bool, const StepClock&);
 
-void ReferenceAdam(const AdamScalars& a, float* p, const float* g, float* const* slots, size_t n) {
+DESCENT_FMA_CLONES void ReferenceAdam(const AdamScalars& a, float* p, const float* g, float* const* slots, size_t n) {
   float *m = slots[0], *v = slots[1], *vmax = slots[2];
   for (size_t i = 0; i < n; ++i) {
     float w = p[i];

@@ -4,6 +4,7 @@
 
 #include "src/core/double_math.h"
 #include "src/core/optim/step.h"
+#include "src/kernels/scalar_math.h"
 
 namespace descent {
 using internal::F;
@@ -36,7 +37,7 @@ NAdam::Scalars NAdam::Prepare(StepClock& clock, float* const*, size_t) const {
   return a;
 }
 
-void NAdam::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
+DESCENT_FMA_CLONES void NAdam::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
   float *m = slots[0], *v = slots[1];
   for (size_t i = 0; i < n; ++i) {
     const float d = a.has_weight_decay ? std::fma(p[i], a.weight_decay, g[i]) : g[i];

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "src/core/optim/step.h"
+#include "src/kernels/scalar_math.h"
 
 namespace descent {
 using internal::F;
@@ -31,7 +32,7 @@ RmsProp::Scalars RmsProp::Prepare(StepClock&, float* const*, size_t) const {
   return a;
 }
 
-void RmsProp::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
+DESCENT_FMA_CLONES void RmsProp::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
   float *sq = slots[0], *buf = slots[1], *ga = slots[2];
   for (size_t i = 0; i < n; ++i) {
     const float d = a.has_weight_decay ? std::fma(p[i], a.weight_decay, g[i]) : g[i];

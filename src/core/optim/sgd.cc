@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "src/core/optim/step.h"
+#include "src/kernels/scalar_math.h"
 
 namespace descent {
 using internal::F;
@@ -30,7 +31,7 @@ Sgd::Scalars Sgd::Prepare(StepClock& clock, float* const*, size_t) const {
   return a;
 }
 
-void Sgd::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
+DESCENT_FMA_CLONES void Sgd::Reference(const Scalars& a, float* p, const float* g, float* const* slots, size_t n) {
   float* buf = slots[0];
   for (size_t i = 0; i < n; ++i) {
     float d = a.has_weight_decay ? std::fma(p[i], a.weight_decay, g[i]) : g[i];
