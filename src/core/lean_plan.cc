@@ -16,6 +16,7 @@
 #include "src/core/loss.h"
 #include "src/core/passes.h"
 #include "src/kernels/kernels.h"
+#include "src/kernels/scalar_math.h"
 
 namespace descent {
 namespace internal {
@@ -56,7 +57,7 @@ LayerInput InputOf(const Layout& l, const WorkRef& work, size_t i) {
 bool HasInput(const WorkRef& work) { return work.input.bytes || work.input.floats; }
 
 // Layer i's outputs for `rows` rows: the product and bias (ReLU fused), then its activation.
-void LayerForward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows) {
+DESCENT_FMA_CLONES void LayerForward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows) {
   const Layout& l = *work.layout;
   const size_t in = l.sizes[i], out = l.sizes[i + 1], stride = Padded(out);
   const bool hidden = Hidden(l, i), relu = hidden && l.activation.kind == ActivationKind::kRelu;
@@ -83,7 +84,7 @@ void LayerForward(const ModelRef& model, const WorkRef& work, size_t i, size_t r
 }
 
 // dx = dy W (old weights), then the derivative of the activation below.
-void InputGradient(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const float* dy, float* dx) {
+DESCENT_FMA_CLONES void InputGradient(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const float* dy, float* dx) {
   const Layout& l = *work.layout;
   const size_t in = l.sizes[i], out = l.sizes[i + 1], sy = Padded(out), sx = Padded(in);
   const float* w = model.at(l.weight[i]);
@@ -104,6 +105,20 @@ void InputGradient(const ModelRef& model, const WorkRef& work, size_t i, size_t 
   }
 }
 
+// g[c] = fma chain over r of dy[r * sy] * x(r, c): one row of a weight gradient.
+DESCENT_FMA_CLONES void GradientRow(const LayerInput& x, bool skip_zeros, const float* dy, size_t sy, size_t rows,
+                                    size_t in, float* g) {
+  for (size_t c = 0; c < in; ++c) g[c] = 0.0f;
+  for (size_t r = 0; r < rows; ++r) {
+    const float d = dy[r * sy];
+    for (size_t c = 0; c < in; ++c) {
+      const float xc = x(r, c);
+      if (skip_zeros && xc == 0.0f) continue;
+      g[c] = std::fma(d, xc, g[c]);
+    }
+  }
+}
+
 // Layer i's weight gradient row by row and its bias gradient, each passed to `take(offset, g, n)`
 // (offsets in the trained parameters). Layer 0 skips zero inputs, as FastPlan's sparse product does.
 template <class Take>
@@ -113,15 +128,7 @@ void WeightGradients(const WorkRef& work, size_t i, size_t rows, const float* dy
   const LayerInput x = InputOf(l, work, i);
   float* g = work.scratch + l.grad_row;
   for (size_t o = 0; o < out; ++o) {
-    for (size_t c = 0; c < in; ++c) g[c] = 0.0f;
-    for (size_t r = 0; r < rows; ++r) {
-      const float d = dy[r * sy + o];
-      for (size_t c = 0; c < in; ++c) {
-        const float xc = x(r, c);
-        if (i == 0 && xc == 0.0f) continue;
-        g[c] = std::fma(d, xc, g[c]);
-      }
-    }
+    GradientRow(x, i == 0, dy + o, sy, rows, in, g);
     take(l.weight[i] - l.trainable_begin + o * in, g, in);
   }
   float* db = g + in;
