@@ -1,11 +1,13 @@
 // descent: train small MLPs on the CPU with no heap, fixed-size storage and
-// torch.optim-exact optimizers. Include this for the whole core API.
+// torch.optim-exact optimizers. Include this for the whole core API (the host
+// library's model files are descent/io.h).
 #ifndef DESCENT_DESCENT_H_
 #define DESCENT_DESCENT_H_
 
 #include "descent/backend.h"
 #include "descent/clip.h"
 #include "descent/config.h"
+#include "descent/layers.h"
 #include "descent/mlp.h"
 #include "descent/optimizer.h"
 #include "descent/parallel.h"
@@ -13,5 +15,6 @@
 #include "descent/schedule.h"
 #include "descent/state.h"
 #include "descent/status.h"
+#include "descent/type_list.h"
 
 #endif  // DESCENT_DESCENT_H_
