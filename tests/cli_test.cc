@@ -270,11 +270,7 @@ TEST_CASE("cli/checkpoint: refused when it does not fit, or is damaged") {
   std::ofstream(dir + "/flipped", std::ios::binary) << bytes.substr(0, bytes.size() - 100) << char(bytes[bytes.size() - 100] ^ 1)
                                                     << bytes.substr(bytes.size() - 99);
   std::ofstream(dir + "/truncated", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
-  const struct {
-    std::string args;
-    int code;
-    std::string expect;
-  } cases[] = {
+  const Failure cases[] = {
       {"train --resume " + dir + "/flipped", 3, "checksum does not match"},
       {"train --resume " + dir + "/truncated", 3, "truncated"},
       {"train --resume " + kGolden + "/mlp_torch_init.safetensors", 3, "not a descent checkpoint"},
@@ -285,12 +281,7 @@ TEST_CASE("cli/checkpoint: refused when it does not fit, or is damaged") {
       {"train --resume " + dir + "/c --init " + dir + "/c", 2, "exclude each other"},
       {"train --checkpoint-every 5", 2, "needs --checkpoint"},
   };
-  for (const auto& c : cases) {
-    CAPTURE(c.args);
-    const Run r = Descent(c.args);
-    CHECK(r.code == c.code);
-    CHECK(Contains(r.err, c.expect));
-  }
+  ExpectFailures(cases);
   system(("rm -rf " + dir).c_str());
 }
 

@@ -46,6 +46,22 @@ Run Descent(const std::string& args) {
 
 inline bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// A run that must fail: its arguments, exit status and a part of its message.
+struct Failure {
+  std::string args;
+  int code;
+  std::string expect;
+};
+template <size_t kN>
+void ExpectFailures(const Failure (&cases)[kN]) {
+  for (const Failure& c : cases) {
+    CAPTURE(c.args);
+    const Run r = Descent(c.args);
+    CHECK(r.code == c.code);
+    CHECK(Contains(r.err, c.expect));
+  }
+}
+
 // The value of `key=` in a result line.
 std::string Field(const std::string& out, const std::string& key) {
   const size_t at = out.find(" " + key + "=");

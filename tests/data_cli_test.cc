@@ -89,11 +89,7 @@ TEST_CASE("cli/data: bad files name the file, line and column (exit 3); bad flag
   const std::string test = " --test " + dir + "/ok.csv";
   const std::string cls = " --layers 2,4,3 --target label" + test;
   const std::string bce = " --layers 2,4,1 --loss bce --target label --test " + dir + "/ok.csv";
-  const struct {
-    std::string args;
-    int code;
-    std::string expect;
-  } cases[] = {
+  const Failure cases[] = {
       {"train --data " + dir + "/text.csv" + cls, 3, "text.csv: line 3, column 2 (b): expected a number, found `two`"},
       {"train --data " + dir + "/nan.csv" + cls, 3, "nan.csv: line 3, column 1 (a): not a finite number"},
       {"train --data " + dir + "/class.csv" + cls, 3, "class.csv: line 3, column 3 (label): target 7 is not a class"},
@@ -114,12 +110,7 @@ TEST_CASE("cli/data: bad files name the file, line and column (exit 3); bad flag
       {"train --standardize --input-scale 2", 2, "exclude each other"},
       {"eval --model x --standardize", 2, "saved with the model"},
   };
-  for (const auto& c : cases) {
-    CAPTURE(c.args);
-    const Run r = Descent(c.args);
-    CHECK(r.code == c.code);
-    CHECK(Contains(r.err, c.expect));
-  }
+  ExpectFailures(cases);
   system(("rm -rf " + dir).c_str());
 }
 
