@@ -13,8 +13,9 @@
 // The scalar loops' hardware FMA. x86-64's baseline has none, so std::fma is a libm call there
 // (exactly rounded, slow); functions marked with this get a second copy compiled for FMA
 // hardware, chosen when the program is loaded. The bits are the same either way: fma rounds
-// once. (AArch64 and the Cortex-M7's FPU have it in their baseline.)
-#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+// once. (AArch64 and the Cortex-M7's FPU have it in their baseline.) GCC only: clang names the
+// clones of an out-of-class member definition so that other files' calls miss them.
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__)
 #define DESCENT_FMA_CLONES __attribute__((target_clones("fma", "default")))
 #else
 #define DESCENT_FMA_CLONES
