@@ -14,8 +14,11 @@
 // (exactly rounded, slow); functions marked with this get a second copy compiled for FMA
 // hardware, chosen when the program is loaded. The bits are the same either way: fma rounds
 // once. (AArch64 and the Cortex-M7's FPU have it in their baseline.) GCC only: clang names the
-// clones of an out-of-class member definition so that other files' calls miss them.
-#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__)
+// clones of an out-of-class member definition so that other files' calls miss them. Not in
+// sanitizer builds: the loader runs the clones' resolver before the sanitizer's runtime exists,
+// and ThreadSanitizer's instrumentation of it crashes.
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
 #define DESCENT_FMA_CLONES __attribute__((target_clones("fma", "default")))
 #else
 #define DESCENT_FMA_CLONES
