@@ -24,23 +24,47 @@ namespace {
 
 const kernels::Kernels& K() { return kernels::ActiveKernels(); }
 
-// Layer i's input row r: the caller's rows for layer 0, else the kept (or passing) activation.
+// Row r of a layer's input, resolved once per row: the activations (or the caller's float
+// rows, shifted and scaled) or the caller's byte rows (scaled by 1/256).
+struct InputRow {
+  const float* floats = nullptr;
+  const uint8_t* bytes = nullptr;
+  const float* shift = nullptr;
+  const float* scale = nullptr;
+};
+
+// Layer i's input: the caller's rows for layer 0, else the kept (or passing) activation.
 struct LayerInput {
   const float* act = nullptr;  // layers above 0
   size_t stride = 0;
   InputRows rows;
   size_t inputs = 0;
 
-  float operator()(size_t r, size_t c) const {
-    if (act) return act[r * stride + c];
-    const size_t index = rows.order ? rows.order[r] : r;
-    if (rows.bytes) return static_cast<float>(rows.bytes[index * inputs + c]) * (1.0f / 256.0f);
-    float v = rows.floats[index * inputs + c];  // LoadFeatures' operations
-    if (rows.shift) v = v - rows.shift[c];
-    if (rows.scale) v = v * rows.scale[c];
-    return v;
+  InputRow Row(size_t r) const {
+    if (act) return {act + r * stride};
+    const size_t at = (rows.order ? rows.order[r] : r) * inputs;
+    if (rows.bytes) return {nullptr, rows.bytes + at};
+    return {rows.floats + at, nullptr, rows.shift, rows.scale};
   }
 };
+
+// f(c, x) for every input c of a row, x as LoadFeatures computes it: the branch on the kind
+// of row is taken once per row, not once per input.
+template <class F>
+inline void ForEachInput(const InputRow& row, size_t in, const F& f) {
+  if (row.bytes) {
+    for (size_t c = 0; c < in; ++c) f(c, static_cast<float>(row.bytes[c]) * (1.0f / 256.0f));
+  } else if (!row.shift && !row.scale) {
+    for (size_t c = 0; c < in; ++c) f(c, row.floats[c]);
+  } else {
+    for (size_t c = 0; c < in; ++c) {
+      float v = row.floats[c];
+      if (row.shift) v = v - row.shift[c];
+      if (row.scale) v = v * row.scale[c];
+      f(c, v);
+    }
+  }
+}
 
 LayerInput InputOf(const Layout& l, const WorkRef& work, size_t i) {
   LayerInput x;
@@ -70,11 +94,10 @@ DESCENT_FMA_CLONES void LayerForward(const ModelRef& model, const WorkRef& work,
   for (size_t r = 0; r < rows; ++r) {
     float* zr = z + r * stride;
     for (size_t o = 0; o < out; ++o) zr[o] = 0.0f;
-    for (size_t c = 0; c < in; ++c) {  // row-major weights: walk inputs outside, outputs inside
-      const float xc = x(r, c);
-      if (xc == 0.0f) continue;
+    ForEachInput(x.Row(r), in, [&](size_t c, float xc) {  // row-major weights: inputs outside, outputs inside
+      if (xc == 0.0f) return;
       for (size_t o = 0; o < out; ++o) zr[o] = std::fma(xc, w[o * in + c], zr[o]);
-    }
+    });
     for (size_t o = 0; o < out; ++o) {
       const float v = zr[o] + b[o];
       zr[o] = relu && v < 0.0f ? 0.0f : v;
@@ -105,17 +128,15 @@ DESCENT_FMA_CLONES void InputGradient(const ModelRef& model, const WorkRef& work
   }
 }
 
-// g[c] = fma chain over r of dy[r * sy] * x(r, c): one row of a weight gradient.
+// g[c] = fma chain over r of dy[r * sy] * x[r, c]: one row of a weight gradient.
 DESCENT_FMA_CLONES void GradientRow(const LayerInput& x, bool skip_zeros, const float* dy, size_t sy, size_t rows,
                                     size_t in, float* g) {
   for (size_t c = 0; c < in; ++c) g[c] = 0.0f;
   for (size_t r = 0; r < rows; ++r) {
     const float d = dy[r * sy];
-    for (size_t c = 0; c < in; ++c) {
-      const float xc = x(r, c);
-      if (skip_zeros && xc == 0.0f) continue;
-      g[c] = std::fma(d, xc, g[c]);
-    }
+    ForEachInput(x.Row(r), in, [&](size_t c, float xc) {
+      if (!(skip_zeros && xc == 0.0f)) g[c] = std::fma(d, xc, g[c]);
+    });
   }
 }
 
