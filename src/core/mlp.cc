@@ -81,7 +81,7 @@ void Init(ModelRef model, uint64_t seed) {
 Status LoadFeatures(const Layout& l, float* dst, size_t dst_row, size_t dst_col, size_t max_batch,
                     const uint8_t* pixels, const float* features, const uint32_t* order, size_t rows,
                     const float* shift, const float* scale, const ParallelFor& pf) {
-  if (rows == 0 || rows > max_batch) return Status::kCapacityExceeded;
+  if (Status s = CheckRows(max_batch, rows); s != Status::kOk) return s;
   const size_t inputs = l.sizes[0];
   SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
     for (size_t r = b; r < e; ++r) {
@@ -208,9 +208,7 @@ Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, siz
     *loss_sum += work.row_loss[r];
     const float* z = work.scratch + w.act[w.num_layers] + r * Padded(outputs);
     if (HasClassTargets(w.loss.kind)) {
-      size_t best = 0;
-      for (size_t j = 1; j < outputs; ++j) best = z[j] > z[best] ? j : best;
-      *correct += best == (work.labels8 ? work.labels8[r] : work.labels16[r]);
+      *correct += Argmax(z, 1, outputs) == (work.labels8 ? work.labels8[r] : work.labels16[r]);
     } else if (w.loss.kind == LossKind::kBceWithLogits) {
       const float* t = work.scratch + w.targets + r * outputs;
       bool right = true;
@@ -223,7 +221,7 @@ Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, siz
 
 Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf) {
   const Layout& l = *model.layout;
-  if (rows == 0 || rows > work.max_batch) return Status::kCapacityExceeded;
+  if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
   if (Status s = CheckModel(model); s != Status::kOk) return s;
   const size_t S = work.stride;
   float* const buffers[2] = {work.scratch + l.sizes[0] * S, work.scratch + (l.sizes[0] + work.widest) * S};
@@ -247,19 +245,15 @@ Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf) 
 Status Predict(InferRef work, size_t rows, uint16_t* labels) {
   const Layout& l = *work.layout;
   if (!HasClassTargets(l.loss.kind)) return Status::kInvalidArgument;
-  if (rows == 0 || rows > work.max_batch) return Status::kCapacityExceeded;
+  if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
   const float* z = InferOutput(work);
-  for (size_t r = 0; r < rows; ++r) {
-    size_t best = 0;
-    for (size_t j = 1; j < l.outputs(); ++j) best = z[j * work.stride + r] > z[best * work.stride + r] ? j : best;
-    labels[r] = static_cast<uint16_t>(best);
-  }
+  for (size_t r = 0; r < rows; ++r) labels[r] = static_cast<uint16_t>(Argmax(z + r, work.stride, l.outputs()));
   return Status::kOk;
 }
 
 Status Probabilities(InferRef work, size_t rows, float* out) {
   const Layout& l = *work.layout;
-  if (rows == 0 || rows > work.max_batch) return Status::kCapacityExceeded;
+  if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
   const float* z = InferOutput(work);
   for (size_t r = 0; r < rows; ++r) OutputsToProbabilities(l.loss, z + r, work.stride, l.outputs(), out + r * l.outputs());
   return Status::kOk;

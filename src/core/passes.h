@@ -8,8 +8,16 @@
 namespace descent {
 namespace internal {
 
-inline Status CheckRows(const Layout& layout, size_t rows) {
-  return rows == 0 || rows > layout.max_batch ? Status::kCapacityExceeded : Status::kOk;
+inline Status CheckRows(size_t max_batch, size_t rows) {
+  return rows == 0 || rows > max_batch ? Status::kCapacityExceeded : Status::kOk;
+}
+inline Status CheckRows(const Layout& layout, size_t rows) { return CheckRows(layout.max_batch, rows); }
+
+// The first largest of n outputs z[0], z[step], ... (ties to the lower class, as torch.argmax).
+inline size_t Argmax(const float* z, size_t step, size_t n) {
+  size_t best = 0;
+  for (size_t j = 1; j < n; ++j) best = z[j * step] > z[best * step] ? j : best;
+  return best;
 }
 
 // A usable model: frozen weights present, every parameter finite (non-finite ones would
