@@ -173,25 +173,13 @@ internal::WorkRef TrainWorkspace::Ref() {
 
 Status TrainWorkspace::Load(const host::Dataset& data, const InputTransform& transform, const uint32_t* order,
                             size_t rows, const ParallelFor& pf) {
-  if (rows == 0 || rows > layout_.max_batch) return Status::kCapacityExceeded;
-  float* input = scratch_.data() + layout_.act[0];
-  const size_t stride = Padded(layout_.inputs());
-  Status s = Status::kOk;
-  const float* shift = transform.shift.empty() ? nullptr : transform.shift.data();
-  if (!data.pixels.empty() && transform.IsPixelScale()) {  // the notebook's bytes / 256, vectorized
-    s = internal::LoadFeatures(layout_, input, stride, 1, layout_.max_batch, data.pixels.data(), nullptr, order, rows,
-                               nullptr, nullptr, pf);
-  } else if (!data.values.empty()) {
-    s = internal::LoadFeatures(layout_, input, stride, 1, layout_.max_batch, nullptr, data.values.data(), order, rows,
-                               shift, transform.scale.data(), pf);
-  } else {  // bytes under another transform: the same operations as LoadFeatures' float path
-    for (size_t r = 0; r < rows; ++r)
-      for (size_t f = 0; f < layout_.inputs(); ++f) {
-        float v = data.Feature(order ? order[r] : r, f);
-        if (shift) v = v - shift[f];
-        input[r * stride + f] = v * transform.scale[f];
-      }
-  }
+  // Bytes at the notebook's scale take the vectorized 1/256; anything else the transform itself.
+  const bool pixel_scale = !data.pixels.empty() && transform.IsPixelScale();
+  const Status s = internal::LoadFeatures(
+      layout_, scratch_.data() + layout_.act[0], Padded(layout_.inputs()), 1, layout_.max_batch,
+      data.pixels.empty() ? nullptr : data.pixels.data(), data.values.empty() ? nullptr : data.values.data(), order,
+      rows, transform.shift.empty() ? nullptr : transform.shift.data(), pixel_scale ? nullptr : transform.scale.data(),
+      pf);
   if (s != Status::kOk) return s;
   for (size_t r = 0; r < rows; ++r) {
     const size_t i = order ? order[r] : r;

@@ -87,15 +87,15 @@ Status LoadFeatures(const Layout& l, float* dst, size_t dst_row, size_t dst_col,
     for (size_t r = b; r < e; ++r) {
       const size_t index = order ? order[r] : r;
       float* row = dst + r * dst_row;
-      if (pixels && dst_col == 1) {
+      const bool transformed = shift || scale;
+      if (pixels && !transformed && dst_col == 1) {
         K().scale_pixels(pixels + index * inputs, row, inputs);
-      } else if (pixels) {
+      } else if (pixels && !transformed) {
         for (size_t f = 0; f < inputs; ++f)
           row[f * dst_col] = static_cast<float>(pixels[index * inputs + f]) * (1.0f / 256.0f);
-      } else {
-        const float* x = features + index * inputs;
+      } else {  // floats, or bytes under a transform of the caller's
         for (size_t f = 0; f < inputs; ++f) {
-          float v = x[f];
+          float v = pixels ? static_cast<float>(pixels[index * inputs + f]) : features[index * inputs + f];
           if (shift) v = v - shift[f];
           if (scale) v = v * scale[f];
           row[f * dst_col] = v;
