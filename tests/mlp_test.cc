@@ -3,9 +3,11 @@
 #include <string.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "descent/descent.h"
+#include "src/host/thread_pool.h"
 #include "tests/doctest_config.h"
 #include "tests/reference_mlp.h"
 
@@ -144,6 +146,35 @@ TEST_CASE("mlp: a non-finite loss or model is reported and the parameters are le
   size_t correct = 0;
   CHECK(Evaluate(net, ws, 4, &loss_sum, &correct) == Status::kNonFinite);
   CHECK(memcmp(&before, &net, sizeof(net)) == 0);
+}
+
+TEST_CASE("mlp: the finite checks split over workers see every range") {
+  // Large enough that the update and the check run in several ranges.
+  constexpr size_t n = 50000;
+  static float params[n], grads[n];
+  host::ThreadPool pool(3);
+  for (const ParallelFor& pf : {ParallelFor(), pool.parallel_for()}) {
+    for (size_t bad : {size_t{0}, n / 3, n / 2, n - 1}) {
+      for (size_t i = 0; i < n; ++i) params[i] = 0.25f, grads[i] = 0.5f;
+      CHECK(internal::ParamsFinite(params, n, pf));
+      params[bad] = std::numeric_limits<float>::quiet_NaN();
+      CHECK(!internal::ParamsFinite(params, n, pf));
+      // The update's own check: an overflow made by this step, in whichever range it lands.
+      params[bad] = 3e38f;
+      grads[bad] = -3e38f;
+      Sgd sgd;
+      sgd.lr = 10;
+      static Optimizer<Sgd, n> opt;
+      opt.reset(sgd);
+      bool finite = true;
+      REQUIRE(opt.step(params, grads, pf, &finite) == Status::kOk);
+      CHECK(!finite);
+      CHECK(std::isinf(params[bad]));
+      params[bad] = 0.25f, grads[bad] = 0.5f;
+      REQUIRE(opt.step(params, grads, pf, &finite) == Status::kOk);
+      CHECK(finite);
+    }
+  }
 }
 
 TEST_CASE("mlp: same seed and data give byte-identical weights") {

@@ -457,7 +457,8 @@ Status LeanTrainStep(ModelRef model, WorkRef work, size_t rows, float* loss, con
                      const GradClip& clip, const GradientSink& sink);
 Status Predict(InferRef work, size_t rows, uint16_t* labels);
 Status Probabilities(InferRef work, size_t rows, float* out);
-bool ParamsFinite(const float* params, size_t n);
+// No infinity or NaN among n floats; split over pf's workers when it is worth it.
+bool ParamsFinite(const float* params, size_t n, const ParallelFor& pf = {});
 
 template <class S, class A, class L, class F>
 ModelRef Ref(Model<S, A, L, F>& net) {
@@ -622,7 +623,9 @@ Status TrainStep(Net& net, Ws& ws, Opt& opt, size_t rows, float* loss, const Par
   } else {
     if (Status s = ForwardBackward(net, ws, rows, loss, pf); s != Status::kOk) return s;
     if (clip.max_norm > 0.0 || clip.clip_value > 0.0) internal::Clip(ws.grads(), Net::kLayout, clip);
-    if (Status s = opt.step(net.params(), ws.grads(), pf); s != Status::kOk) return s;
+    bool finite = false;  // checked range by range by the core that just updated it
+    if (Status s = opt.step(net.params(), ws.grads(), pf, &finite); s != Status::kOk) return s;
+    return finite ? Status::kOk : Status::kNonFinite;
   }
   return internal::ParamsFinite(net.params(), Net::kNumTrainable) ? Status::kOk : Status::kNonFinite;
 }

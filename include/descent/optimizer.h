@@ -45,9 +45,11 @@ const char* InvalidReason(const Rule& hp) {
 namespace internal {
 // One update of n elements (src/core/optim/step.h): checks, Prepare, the active
 // backend's kernel over ranges of [0, n), then the clock. slots[k] is the k-th state array.
+// With `finite`, each range is also checked right after its update, while it is still in
+// the updating core's cache: *finite tells whether every updated parameter is finite.
 template <class Rule>
 Status Step(const Rule& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
-            const ParallelFor& pf);
+            const ParallelFor& pf, bool* finite = nullptr);
 
 // Where a step whose gradients arrive in pieces (a LeanPlan workspace updates each
 // piece of a layer as soon as its gradient exists) hands them over: begin() checks
@@ -93,10 +95,13 @@ class Optimizer {
   // Invalid hyperparameters give kInvalidArgument and change nothing.
   // params and grads hold N floats each, at any alignment. With a ParallelFor
   // the array is split into ranges: the result is the same.
-  [[nodiscard]] Status step(float* params, const float* grads, const ParallelFor& pf = {}) {
-    float* slots[kSlots];
+  // With `finite`: also tells whether every updated parameter is finite, each range
+  // checked right after its update (cheaper than a pass of its own).
+  [[nodiscard]] Status step(float* params, const float* grads, const ParallelFor& pf = {},
+                            bool* finite = nullptr) {
+    float* slots[kSlots + 1];
     for (size_t k = 0; k < kSlots; ++k) slots[k] = slots_[k];
-    return internal::Step(hp_, clock_, params, grads, slots, N, pf);
+    return internal::Step(hp_, clock_, params, grads, slots, N, pf, finite);
   }
 
   // Forget all state, as a freshly constructed optimizer (with new hyperparameters).

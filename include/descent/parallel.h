@@ -29,6 +29,10 @@ struct ParallelFor {
   }
 };
 
+// The most parts a loop that gathers one result per part splits into (its results
+// live on the stack); more workers than that share them.
+constexpr size_t kMaxParts = 64;
+
 // [begin, end) of part p of n items split into `parts` ranges whose
 // boundaries are multiples of `grain` (the last range takes the rest).
 struct Range {

@@ -22,10 +22,10 @@ class HostOptimizer {
   HostOptimizer(const Rule& hp, size_t n) : hp_(hp), n_(n) {
     for (auto& slot : slots_) slot.assign(n, 0.0f);
   }
-  Status step(float* params, const float* grads, const ParallelFor& pf) {
+  Status step(float* params, const float* grads, const ParallelFor& pf, bool* finite) {
     float* slots[kSlots + 1];
     for (size_t k = 0; k < kSlots; ++k) slots[k] = slots_[k].data();
-    return internal::Step(hp_, clock_, params, grads, slots, n_, pf);
+    return internal::Step(hp_, clock_, params, grads, slots, n_, pf, finite);
   }
   Rule& hyperparameters() { return hp_; }
   StepClock& clock() { return clock_; }
@@ -145,8 +145,9 @@ class Run {
   Status TrainStep(size_t rows, float* loss) {
     if (Status s = internal::ForwardBackward(net_.Ref(), ws_.Ref(), rows, loss, pf_); s != Status::kOk) return s;
     if (config_.clip.max_norm > 0.0 || config_.clip.clip_value > 0.0) internal::Clip(ws_.grads(), ws_.layout(), config_.clip);
-    if (Status s = opt_->step(net_.params(), ws_.grads(), pf_); s != Status::kOk) return s;
-    return internal::ParamsFinite(net_.params(), net_.num_params()) ? Status::kOk : Status::kNonFinite;
+    bool finite = false;
+    if (Status s = opt_->step(net_.params(), ws_.grads(), pf_, &finite); s != Status::kOk) return s;
+    return finite ? Status::kOk : Status::kNonFinite;
   }
 
   // An evaluation; false when early stopping ends the run.

@@ -55,14 +55,26 @@ const float* InferOutput(const InferRef& work) {
 
 }  // namespace
 
-bool ParamsFinite(const float* p, size_t n) {
-  uint32_t bad = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    memcpy(&bits, &p[i], 4);
-    bad |= (bits & 0x7F800000u) == 0x7F800000u;
-  }
-  return bad == 0;
+bool ParamsFinite(const float* p, size_t n, const ParallelFor& pf) {
+  auto finite = [](const float* q, size_t count) {
+    uint32_t bad = 0;
+    for (size_t i = 0; i < count; ++i) {
+      uint32_t bits;
+      memcpy(&bits, &q[i], 4);
+      bad |= (bits & 0x7F800000u) == 0x7F800000u;
+    }
+    return bad == 0;
+  };
+  const size_t parts = n >= 16384 ? (pf.workers < kMaxParts ? pf.workers : kMaxParts) : 1;
+  if (parts == 1) return finite(p, n);
+  bool part_finite[kMaxParts];
+  pf.For(parts, [&](size_t part) {
+    const Range r = Split(n, parts, part, 16);
+    part_finite[part] = finite(p + r.begin, r.end - r.begin);
+  });
+  bool all = true;
+  for (size_t part = 0; part < parts; ++part) all = all && part_finite[part];
+  return all;
 }
 
 void Init(ModelRef model, uint64_t seed) {
@@ -120,7 +132,7 @@ Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf)
   const Layout& w = *work.layout;
   if (w.lean) return LeanForward(model, work, rows);
   if (Status s = CheckRows(w, rows); s != Status::kOk) return s;
-  if (Status s = CheckModel(model); s != Status::kOk) return s;
+  if (Status s = CheckModel(model, pf); s != Status::kOk) return s;
   const ActivationSpec& act = w.activation;
   for (size_t i = 0; i < w.num_layers; ++i) {
     const size_t in = w.sizes[i], out = w.sizes[i + 1];
@@ -167,24 +179,27 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
         K().linear_backward_params_t(x + b, Padded(in), dy, Padded(out), dwt + b * Padded(out), Padded(out), rows,
                                      e - b, out);
       });
-      K().bias_gradient(dy, Padded(out), db, rows, out);
+      // dW back from dW^T, and the bias gradient of the same outputs (columns of dy).
       SplitRows(pf, out, 16, [&](size_t o0, size_t o1) {
+        K().bias_gradient(dy + o0, Padded(out), db + o0, rows, o1 - o0);
         for (size_t ob = o0; ob < o1; ob += 16)
           for (size_t kb = 0; kb < in; kb += 16)
             for (size_t o = ob; o < o1 && o < ob + 16; ++o)
               for (size_t k = kb; k < in && k < kb + 16; ++k) dw[o * in + k] = dwt[k * Padded(out) + o];
       });
     } else {
-      // Split by output unit: each keeps its whole sum over rows.
+      // Split by output unit: each keeps its whole sum over rows (and pads the same
+      // rows of the weight for the input gradient below).
+      const bool pad = i > w.frozen;
       SplitRows(pf, out, kRowGrain, [&](size_t b, size_t e) {
         K().linear_backward_params(dy + b, Padded(out), x, Padded(in), dw + b * in, db + b, rows, in, e - b);
+        if (pad) PadRows(model.at(w.weight[i]) + b * in, e - b, in, work.scratch + w.wp[i] + b * Padded(in));
       });
     }
     if (i > w.frozen) {  // the layer below is trained: it needs this layer's input gradient
       float* wp = work.scratch + w.wp[i];
       float* dx = work.scratch + w.dact[1 - cur];
       const float* pre = w.has_pre ? work.scratch + w.pre[i] : nullptr;
-      PadRows(model.at(w.weight[i]), out, in, wp);
       SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
         const size_t at = b * Padded(in);
         K().linear_backward_input(dy + b * Padded(out), Padded(out), wp, Padded(in), relu ? x + at : nullptr,
@@ -222,7 +237,7 @@ Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, siz
 Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf) {
   const Layout& l = *model.layout;
   if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
-  if (Status s = CheckModel(model); s != Status::kOk) return s;
+  if (Status s = CheckModel(model, pf); s != Status::kOk) return s;
   const size_t S = work.stride;
   float* const buffers[2] = {work.scratch + l.sizes[0] * S, work.scratch + (l.sizes[0] + work.widest) * S};
   for (size_t i = 0; i < l.num_layers; ++i) {

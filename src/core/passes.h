@@ -22,11 +22,11 @@ inline size_t Argmax(const float* z, size_t step, size_t n) {
 
 // A usable model: frozen weights present, every parameter finite (non-finite ones would
 // also let the zero-skipping products differ from dense ones).
-inline Status CheckModel(const ModelRef& model) {
+inline Status CheckModel(const ModelRef& model, const ParallelFor& pf = {}) {
   const Layout& l = *model.layout;
   if (l.frozen > 0 && !model.frozen) return Status::kInvalidArgument;
-  if (!ParamsFinite(model.params, l.num_trainable)) return Status::kNonFinite;
-  if (l.frozen > 0 && !ParamsFinite(model.frozen, l.trainable_begin)) return Status::kNonFinite;
+  if (!ParamsFinite(model.params, l.num_trainable, pf)) return Status::kNonFinite;
+  if (l.frozen > 0 && !ParamsFinite(model.frozen, l.trainable_begin, pf)) return Status::kNonFinite;
   return Status::kOk;
 }
 

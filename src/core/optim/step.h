@@ -5,6 +5,7 @@
 #ifndef DESCENT_SRC_CORE_OPTIM_STEP_H_
 #define DESCENT_SRC_CORE_OPTIM_STEP_H_
 
+#include "descent/mlp.h"
 #include "descent/optimizer.h"
 #include "src/kernels/kernels.h"
 
@@ -34,16 +35,22 @@ void FusedStep<Rule>::Finish(void* self) {
 
 template <class Rule>
 Status Step(const Rule& hp, StepClock& clock, float* p, const float* g, float* const* slots, size_t n,
-            const ParallelFor& pf) {
+            const ParallelFor& pf, bool* finite) {
   FusedStep<Rule> step{&hp, &clock, p, slots, n};
   if (Status s = FusedStep<Rule>::Begin(&step); s != Status::kOk) return s;
   // One range per worker, starting on 64-byte boundaries so vector loops stay whole.
-  const size_t parts = n >= 4096 ? pf.workers : 1;
+  const size_t parts = n >= 4096 ? (pf.workers < kMaxParts ? pf.workers : kMaxParts) : 1;
+  bool part_finite[kMaxParts];  // one flag per range: no two workers write the same one
   pf.For(parts, [&](size_t part) {
     const Range r = Split(n, parts, part, 16);
     if (r.end > r.begin) FusedStep<Rule>::Update(&step, r.begin, g + r.begin, r.end - r.begin);
+    if (finite) part_finite[part] = ParamsFinite(p + r.begin, r.end - r.begin);
   });
   FusedStep<Rule>::Finish(&step);
+  if (finite) {
+    *finite = true;
+    for (size_t part = 0; part < parts; ++part) *finite = *finite && part_finite[part];
+  }
   return Status::kOk;
 }
 
@@ -54,6 +61,6 @@ Status Step(const Rule& hp, StepClock& clock, float* p, const float* g, float* c
   template struct descent::internal::FusedStep<::descent::Rule>;                                         \
   template ::descent::Status descent::internal::Step<::descent::Rule>(                                   \
       const ::descent::Rule&, ::descent::StepClock&, float*, const float*, float* const*, size_t,        \
-      const ::descent::ParallelFor&)
+      const ::descent::ParallelFor&, bool*)
 
 #endif  // DESCENT_SRC_CORE_OPTIM_STEP_H_
