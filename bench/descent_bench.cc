@@ -9,10 +9,13 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <limits.h>
+#include <link.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +26,7 @@
 #include "src/host/dataset.h"
 #include "src/host/files.h"
 #include "src/host/thread_pool.h"
+#include "src/kernels/kernels.h"
 #if DESCENT_BENCH_TORCH
 #include "bench/torch_baseline.h"
 #endif
@@ -52,6 +56,27 @@ double Median(int reps, const F& measure) {
   for (int i = 0; i < reps; ++i) v.push_back(measure());
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+// a and b measured alternately, `rounds` times: the median of each and of b / a
+// per round. A busy neighbour slows both sides of a round alike, so the ratio of
+// a round is steadier than the ratio of two medians taken minutes apart.
+struct Pair {
+  double a, b, ratio;
+};
+template <class A, class B>
+Pair Interleaved(int rounds, const A& a, const B& b) {
+  std::vector<double> va, vb, vr;
+  for (int i = 0; i < rounds; ++i) {
+    va.push_back(a());
+    vb.push_back(b());
+    vr.push_back(vb.back() / va.back());
+  }
+  auto median = [](std::vector<double>& v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  return {median(va), median(vb), median(vr)};
 }
 
 // FLOPs of one training sample: forward, weight gradients, input gradients
@@ -102,8 +127,9 @@ struct TrainFigures {
   uint64_t hash;
 };
 
-template <class Rule, class Ws = decltype(g_ws)>
-TrainFigures Train(const Rule& hp, const host::Dataset& data, size_t epochs, const ParallelFor& pf, Ws& ws = g_ws) {
+template <class Rule, class W = Ws>
+TrainFigures Train(const Rule& hp, const host::Dataset& data, size_t epochs, const ParallelFor& pf, W& ws = g_ws) {
+  constexpr size_t batch = W::kMaxRows;
   static Optimizer<Rule, Net::kNumParams> opt;
   opt.reset(hp);
   Init(g_net, 0);
@@ -111,8 +137,8 @@ TrainFigures Train(const Rule& hp, const host::Dataset& data, size_t epochs, con
   const double start = Now();
   for (size_t e = 0; e < epochs; ++e) {
     EpochOrder(order.data(), data.count, 0, e, true);
-    for (size_t first = 0; first < data.count; first += kBatch) {
-      const size_t rows = std::min(kBatch, data.count - first);
+    for (size_t first = 0; first < data.count; first += batch) {
+      const size_t rows = std::min(batch, data.count - first);
       float loss;
       if (ws.LoadImages(data.pixels.data(), data.labels.data(), order.data() + first, rows, pf) != Status::kOk ||
           TrainStep(g_net, ws, opt, rows, &loss, pf) != Status::kOk) {
@@ -126,12 +152,27 @@ TrainFigures Train(const Rule& hp, const host::Dataset& data, size_t epochs, con
           host::Fnv1a64(g_net.params(), sizeof(float) * Net::kNumParams)};
 }
 
+// 1 and 2 threads in interleaved rounds; exits if their weights differ.
+template <class Rule, class W = Ws>
+Pair TrainOneTwo(const Rule& hp, const host::Dataset& data, size_t epochs, int rounds, host::ThreadPool& pool2,
+                 const char* what, W& ws = g_ws) {
+  uint64_t hash1 = 0, hash2 = 0;
+  const Pair p = Interleaved(
+      rounds, [&] { auto f = Train(hp, data, epochs, ParallelFor(), ws); hash1 = f.hash; return f.samples_per_second; },
+      [&] { auto f = Train(hp, data, epochs, pool2.parallel_for(), ws); hash2 = f.hash; return f.samples_per_second; });
+  if (hash1 != hash2) {
+    fprintf(stderr, "descent-bench: 1 and 2 threads gave different weights for %s\n", what);
+    exit(1);
+  }
+  return p;
+}
+
 void BenchTraining(Report& report, const host::Dataset& data, const std::string& name, size_t epochs, double peak1,
                    int reps, bool all_optimizers) {
-  printf("\n## Training, batch %zu, %s (%zu samples, %zu epoch%s), median of %d\n", kBatch, name.c_str(), data.count,
-         epochs, epochs == 1 ? "" : "s", reps);
-  printf("%-10s %8s %14s %10s %12s %11s %s\n", "optimizer", "threads", "samples/s", "ms/epoch", "dense/peak",
-         "vs 1 thread", "bits");
+  printf("\n## Training, batch %zu, %s (%zu samples, %zu epoch%s), 1 and 2 threads in %d interleaved rounds: medians\n",
+         kBatch, name.c_str(), data.count, epochs, epochs == 1 ? "" : "s", reps);
+  printf("%-10s %8s %14s %10s %12s %11s\n", "optimizer", "threads", "samples/s", "ms/epoch", "dense/peak",
+         "vs 1 thread");
   host::ThreadPool pool2(2);
   const std::vector<std::string> names =
       all_optimizers ? cli::PresetNames() : std::vector<std::string>{"adam"};
@@ -139,42 +180,54 @@ void BenchTraining(Report& report, const host::Dataset& data, const std::string&
     cli::OptimizerConfig config;
     cli::NotebookPreset(optimizer, &config);
     std::visit([&](const auto& hp) {
-      uint64_t hash1 = 0, hash2 = 0;
-      const double one = Median(reps, [&] { auto f = Train(hp, data, epochs, ParallelFor()); hash1 = f.hash; return f.samples_per_second; });
-      const double two = Median(reps, [&] { auto f = Train(hp, data, epochs, pool2.parallel_for()); hash2 = f.hash; return f.samples_per_second; });
-      const bool same = hash1 == hash2;
+      const Pair p = TrainOneTwo(hp, data, epochs, reps, pool2, optimizer.c_str());
       for (size_t threads : {1, 2}) {
-        const double sps = threads == 1 ? one : two;
+        const double sps = threads == 1 ? p.a : p.b;
         const double pct = 100.0 * sps * FlopsPerSample() / 1e9 / (peak1 * static_cast<double>(threads));
-        printf("%-10s %8zu %14.0f %10.1f %11.1f%% %10.2fx %s\n", optimizer.c_str(), threads, sps,
-               1e3 * static_cast<double>(data.count) / sps, pct, sps / one, same ? "same" : "DIFFER");
+        printf("%-10s %8zu %14.0f %10.1f %11.1f%% %10.2fx\n", optimizer.c_str(), threads, sps,
+               1e3 * static_cast<double>(data.count) / sps, pct, threads == 1 ? 1.0 : p.ratio);
         report.Row("train_" + name, optimizer, threads, data.count, sps, "samples/s", "fma_peak", pct / 100);
-        if (threads == 2) report.Row("train_" + name, optimizer + "_scaling", 2, data.count, two / one, "x", "1 thread", two / one);
       }
-      if (!same) {
-        fprintf(stderr, "descent-bench: 1 and 2 threads gave different weights for %s\n", optimizer.c_str());
-        exit(1);
-      }
+      report.Row("train_" + name, optimizer + "_scaling", 2, data.count, p.ratio, "x", "1 thread", p.ratio);
     }, config.rule);
   }
+}
+
+// Two-thread scaling of Adam training at three batch sizes (same weights on 1 and 2 threads).
+Workspace<Net, 64> g_ws64;
+Workspace<Net, 1024> g_ws1024;
+
+void BenchScaling(Report& report, const host::Dataset& data, int rounds) {
+  printf("\n## Two-thread scaling, Adam, mnist-8k, 3 epochs, %d interleaved rounds: medians\n", rounds);
+  printf("%-8s %16s %16s %20s\n", "batch", "1 thread /s", "2 threads /s", "scaling (per round)");
+  host::ThreadPool pool2(2);
+  auto row = [&](size_t batch, const Pair& p) {
+    printf("%-8zu %16.0f %16.0f %19.2fx\n", batch, p.a, p.b, p.ratio);
+    report.Row("scaling", "adam_batch_" + std::to_string(batch), 2, data.count, p.ratio, "x", "1 thread", p.ratio);
+  };
+  row(64, TrainOneTwo(Adam(), data, 3, rounds, pool2, "batch 64", g_ws64));
+  row(256, TrainOneTwo(Adam(), data, 3, rounds, pool2, "batch 256", g_ws));
+  row(1024, TrainOneTwo(Adam(), data, 3, rounds, pool2, "batch 1024", g_ws1024));
 }
 
 // ---- where a step's time goes ---------------------------------------------
 
 // One batch-256 Adam step taken apart, 1 and 2 threads: loading the batch, the forward pass,
-// forward + loss + backward (the backward is the difference), and the update; each phase timed
-// over `steps` calls, median of `reps`. What scales badly is what bounds two-thread training.
+// forward + loss + backward (the backward is the difference), the update, and the whole
+// step as training runs it (load + TrainStep, finite checks included); each timed over
+// `steps` calls, median of `reps`. What scales badly is what bounds two-thread training.
 void BenchPhases(Report& report, const host::Dataset& data, int reps) {
   constexpr int steps = 40;
   static Optimizer<Adam, Net::kNumParams> opt;
   std::vector<uint32_t> order(data.count);
   EpochOrder(order.data(), data.count, 0, 0, true);
   printf("\n## Step phases, Adam, batch %zu, mnist-8k: microseconds per step, median of %d\n", kBatch, reps);
-  printf("%-28s %10s %10s %12s\n", "phase", "1 thread", "2 threads", "scaling");
+  printf("%-34s %10s %10s %12s\n", "phase", "1 thread", "2 threads", "scaling");
   host::ThreadPool pool2(2);
-  double totals[2] = {};
-  const char* names[] = {"load batch (bytes / 256)", "forward", "loss + backward", "update (Adam step)"};
-  double times[4][2] = {};
+  const char* names[] = {"load batch (bytes / 256)", "forward", "loss + backward", "update (Adam step)",
+                         "whole step (load + TrainStep)", "empty parallel loop (pool)"};
+  constexpr int kPhases = 6;
+  double times[kPhases][2] = {};
   for (size_t t = 0; t < 2; ++t) {
     const ParallelFor pf = t == 0 ? ParallelFor() : pool2.parallel_for();
     Init(g_net, 0);
@@ -196,13 +249,90 @@ void BenchPhases(Report& report, const host::Dataset& data, int reps) {
     times[1][t] = forward;
     times[2][t] = both - forward;
     times[3][t] = per_step([&](int) { (void)opt.step(g_net.params(), g_ws.grads(), pf); });
-    for (int k = 0; k < 4; ++k) totals[t] += times[k][t];
+    times[4][t] = per_step([&](int s) {
+      load(s);
+      (void)TrainStep(g_net, g_ws, opt, kBatch, &loss, pf);
+    });
+    times[5][t] = per_step([&](int) {
+      for (int i = 0; i < 100; ++i) pf.For(2, [](size_t) {});
+    }) / 100;
   }
-  for (int k = 0; k < 4; ++k) {
-    printf("%-28s %10.1f %10.1f %11.2fx\n", names[k], times[k][0], times[k][1], times[k][0] / times[k][1]);
-    report.Row("phases", names[k], 2, kBatch, times[k][0] / times[k][1], "x", "1 thread", times[k][0] / times[k][1]);
+  for (int k = 0; k < kPhases; ++k) {
+    printf("%-34s %10.1f %10.1f %11.2fx\n", names[k], times[k][0], times[k][1], times[k][0] / times[k][1]);
+    report.Row("phases", names[k], 2, kBatch, times[k][1], "us", "1 thread", times[k][0] / times[k][1]);
   }
-  printf("%-28s %10.1f %10.1f %11.2fx\n", "step", totals[0], totals[1], totals[0] / totals[1]);
+  printf("(the parts of the whole step not listed above: the weight copies are inside forward and backward,\n"
+         " the two finite checks of the parameters are only in the whole step)\n");
+}
+
+// ---- the matrix products against the FMA peak ---------------------------------
+
+// Each product of a training step alone, on the batch-256 shapes of this MLP, as
+// a fraction of one core's FMA peak (dense FLOP: 2 x rows x in x out). Layer 0's
+// products run twice: on MNIST's pixels (zero pixels skipped, exactly) and on the
+// same pixels made dense (+1/512 everywhere), which shows the kernel itself.
+void BenchProducts(Report& report, const host::Dataset& data, double peak1, int reps) {
+  const kernels::Kernels& k = kernels::ActiveKernels();
+  constexpr size_t R = kBatch, I = 784, H = 100, O = 10;
+  constexpr size_t PI = Padded(I), PH = Padded(H), PO = Padded(O);
+  std::vector<float> x0(R * PI, 0.0f), x0_dense(R * PI, 0.0f), wt0((I + 1) * PH), y0(R * PH), h1(R * PH),
+      wt1((H + 1) * PH), wt2((H + 1) * PO), y2(R * PO), dy2(R * PO), dy1(R * PH), wp1(H * PH), wp2(O * PH),
+      dx(R * PH), dw(I * H), db(H), dwt0(I * PH);
+  size_t nonzero = 0;
+  for (size_t r = 0; r < R; ++r) {
+    k.scale_pixels(data.pixels.data() + r * I, x0.data() + r * PI, I);
+    for (size_t i = 0; i < I; ++i) {
+      nonzero += x0[r * PI + i] != 0.0f;
+      x0_dense[r * PI + i] = x0[r * PI + i] + 1.0f / 512.0f;
+    }
+  }
+  Rng rng(1, 0, 0);
+  for (auto* v : {&wt0, &wt1, &wt2, &dy2, &dy1, &wp1, &wp2})
+    for (float& f : *v) f = rng.Uniform01() - 0.5f;
+  for (size_t i = 0; i < h1.size(); ++i) h1[i] = rng.Uniform01() < 0.5f ? 0.0f : rng.Uniform01();  // ReLU-like
+  struct Product {
+    const char* name;
+    size_t in, out;
+    std::function<void()> run;
+  };
+  const Product products[] = {
+      {"forward L0 784>100, MNIST (skips zeros)", I, H,
+       [&] { k.linear_forward(x0.data(), PI, wt0.data(), PH, y0.data(), PH, R, I, H, true, true); }},
+      {"forward L0 784>100, dense", I, H,
+       [&] { k.linear_forward(x0_dense.data(), PI, wt0.data(), PH, y0.data(), PH, R, I, H, true, true); }},
+      {"forward L1 100>100", H, H,
+       [&] { k.linear_forward(h1.data(), PH, wt1.data(), PH, y0.data(), PH, R, H, H, true, false); }},
+      {"forward L2 100>10", H, O,
+       [&] { k.linear_forward(h1.data(), PH, wt2.data(), PO, y2.data(), PO, R, H, O, false, false); }},
+      {"input grad L2 10>100", H, O,
+       [&] { k.linear_backward_input(dy2.data(), PO, wp2.data(), PH, h1.data(), PH, dx.data(), PH, R, H, O); }},
+      {"input grad L1 100>100", H, H,
+       [&] { k.linear_backward_input(dy1.data(), PH, wp1.data(), PH, h1.data(), PH, dx.data(), PH, R, H, H); }},
+      {"weight grad L2 10x100", H, O,
+       [&] { k.linear_backward_params(dy2.data(), PO, h1.data(), PH, dw.data(), db.data(), R, H, O); }},
+      {"weight grad L1 100x100", H, H,
+       [&] { k.linear_backward_params(dy1.data(), PH, h1.data(), PH, dw.data(), db.data(), R, H, H); }},
+      {"weight grad L0 784x100, MNIST (skips)", I, H,
+       [&] { k.linear_backward_params_t(x0.data(), PI, dy1.data(), PH, dwt0.data(), PH, R, I, H); }},
+      {"weight grad L0 784x100, dense", I, H,
+       [&] { k.linear_backward_params_t(x0_dense.data(), PI, dy1.data(), PH, dwt0.data(), PH, R, I, H); }},
+  };
+  printf("\n## Matrix products, batch %zu, 1 thread, against the FMA peak (%.1f GFLOP/s), median of %d\n", R, peak1,
+         reps);
+  printf("MNIST batch: %.1f%% of the pixels are non-zero\n", 100.0 * nonzero / (R * I));
+  printf("%-40s %10s %12s %10s\n", "product", "us", "GFLOP/s", "of peak");
+  for (const Product& p : products) {
+    const double flop = 2.0 * R * p.in * p.out;
+    const int calls = std::max(5, static_cast<int>(2e8 / flop));
+    const double s = Median(reps, [&] {
+      const double t = Now();
+      for (int c = 0; c < calls; ++c) p.run();
+      return (Now() - t) / calls;
+    });
+    const double gflops = flop / s / 1e9;
+    printf("%-40s %10.1f %12.1f %9.1f%%\n", p.name, s * 1e6, gflops, 100.0 * gflops / peak1);
+    report.Row("products", p.name, 1, R, gflops, "GFLOP/s", "fma_peak", gflops / peak1);
+  }
 }
 
 // ---- optimizer updates -----------------------------------------------------
@@ -230,12 +360,10 @@ size_t FloatsPerParam(const std::string& name) {
   return 7;  // two state arrays: p, g, s1, s2 -> p, s1, s2
 }
 
-double torch_step_ns = 0;  // set when libtorch is built in
-
 void BenchUpdates(Report& report, bool quick) {
   // 4096 fits in L1: the compute floor (two IEEE divisions and a sqrt per Adam parameter).
   const std::vector<size_t> sizes =
-      quick ? std::vector<size_t>{89610, 1u << 20} : std::vector<size_t>{4096, 89610, 1u << 20, 16u << 20};
+      quick ? std::vector<size_t>{89610, 1u << 20, 16u << 20} : std::vector<size_t>{4096, 89610, 1u << 20, 16u << 20};
   host::ThreadPool pool2(2);
   for (size_t n : sizes) {
     const size_t reps = std::max<size_t>(3, (quick ? 50000000 : 400000000) / (n * 28));
@@ -259,15 +387,21 @@ void BenchUpdates(Report& report, bool quick) {
       return (Now() - t) / static_cast<double>(reps);
     });
     const double plain_ns = plain_s * 1e9 / static_cast<double>(n);
+    double torch_ns = 0;
+#if DESCENT_BENCH_TORCH
+    // The MLP's six tensors at its own size, one flat tensor at the others.
+    torch_ns = Median(5, [&] { return descent_bench::TorchAdamStepNsPerParam(n == 89610 ? 0 : n, reps); });
+#endif
     printf("%-22s %10s %10s %14s %14s\n", "kernel", "ns/param", "GB/s", "vs plain loop", "vs triad GB/s");
     printf("%-22s %10.3f %10.1f %14s %14s\n", "stream triad (same B)", triad_s * 1e9 / static_cast<double>(n), triad_gbs, "", "1.00");
     printf("%-22s %10.3f %10.1f %14s %14.2f\n", "plain C++ adam loop", plain_ns, adam_bytes / plain_s / 1e9, "1.00x",
            adam_bytes / plain_s / 1e9 / triad_gbs);
     report.Row("update", "triad", 1, n, triad_gbs, "GB/s");
     report.Row("update", "plain_adam", 1, n, plain_ns, "ns/param");
-    if (n == 89610 && torch_step_ns > 0) {
-      printf("%-22s %10.3f %10.1f %14s %14s\n", "torch Adam.step()", torch_step_ns, 28.0 / torch_step_ns, "", "");
-      report.Row("update", "torch_adam_step", 1, n, torch_step_ns, "ns/param");
+    if (torch_ns > 0) {
+      printf("%-22s %10.3f %10.1f %14s %14.2f\n", "torch Adam.step()", torch_ns, 28.0 / torch_ns, "",
+             28.0 / torch_ns / triad_gbs);
+      report.Row("update", "torch_adam_step", 1, n, torch_ns, "ns/param");
     }
     for (const std::string& name : cli::PresetNames()) {
       cli::OptimizerConfig config;
@@ -287,11 +421,11 @@ void BenchUpdates(Report& report, bool quick) {
         char label[64];
         snprintf(label, sizeof(label), "%s%s", name.c_str(), threads == 2 ? " (2 threads)" : "");
         std::string vs_torch;
-        if (n == 89610 && torch_step_ns > 0 && name == "adam") {
+        if (torch_ns > 0 && name == "adam") {
           char buf[64];
-          snprintf(buf, sizeof(buf), "  %.1fx faster than torch", torch_step_ns / ns);
+          snprintf(buf, sizeof(buf), "  %.1fx torch's step", torch_ns / ns);
           vs_torch = buf;
-          report.Row("update", "adam_vs_torch", threads, n, torch_step_ns / ns, "x", "torch_adam_step", torch_step_ns / ns);
+          report.Row("update", name + "_vs_torch", threads, n, torch_ns / ns, "x", "torch_adam_step", torch_ns / ns);
         }
         printf("%-22s %10.3f %10.1f %13.2fx %14.2f%s\n", label, ns, gbs, plain_ns / ns, gbs / triad_gbs, vs_torch.c_str());
         report.Row("update", name, threads, n, ns, "ns/param", "plain_adam", plain_ns / ns);
@@ -373,13 +507,29 @@ int RunTorchChild() {
 #endif
 }
 
+// The shared library libtorch's BLAS calls resolve to (Debian's alternatives choose
+// it: the reference BLAS is ~30x slower than OpenBLAS, so the ratio depends on it).
+std::string TorchBlas() {
+  std::string found = "unknown";
+  dl_iterate_phdr([](dl_phdr_info* info, size_t, void* out) {
+    const std::string name = info->dlpi_name ? info->dlpi_name : "";
+    if (name.find("blas") != std::string::npos) {
+      char real[PATH_MAX];
+      *static_cast<std::string*>(out) = realpath(name.c_str(), real) ? real : name;
+      return 1;
+    }
+    return 0;
+  }, &found);
+  return found;
+}
+
 }  // namespace
 }  // namespace descent
 
 int main(int argc, char** argv) {
   using namespace descent;
   bool quick = false;
-  std::string out = ".", fashion = "/usr/share/datasets/fashion-mnist", data_dir = DESCENT_DATA_DIR;
+  std::string out = ".", fashion = "/usr/share/datasets/fashion-mnist", data_dir = DESCENT_DATA_DIR, only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--child-torch") return RunTorchChild();
@@ -387,12 +537,16 @@ int main(int argc, char** argv) {
     else if (a == "--out" && i + 1 < argc) out = argv[++i];
     else if (a == "--fashion" && i + 1 < argc) fashion = argv[++i];
     else if (a == "--data" && i + 1 < argc) data_dir = argv[++i];
+    else if (a == "--only" && i + 1 < argc) only = "," + std::string(argv[++i]) + ",";
     else {
-      fprintf(stderr, "usage: descent-bench [--quick] [--out DIR] [--data DIR] [--fashion DIR]\n");
+      fprintf(stderr, "usage: descent-bench [--quick] [--out DIR] [--data DIR] [--fashion DIR] [--only SECTIONS]\n"
+                      "sections (comma-separated): train scaling phases products fashion plans libtorch updates memory\n");
       return 2;
     }
   }
+  const auto want = [&](const char* section) { return only.empty() || only.find("," + std::string(section) + ",") != std::string::npos; };
   const int reps = quick ? 3 : 5;
+  const int rounds = quick ? 5 : 9;  // interleaved rounds of the 1-vs-2-thread and libtorch comparisons
   Report report;
   printf("# descent-bench: backend %s, instruction set %s, %u hardware threads\n", BackendName(), ActiveIsa(),
          std::thread::hardware_concurrency());
@@ -406,16 +560,19 @@ int main(int argc, char** argv) {
   report.Row("peak", "fma", 2, 0, peak2, "GFLOP/s");
 
   const host::Dataset mnist = LoadOrDie(data_dir);
-  BenchTraining(report, mnist, "mnist-8k", 3, peak1, reps, true);
-  BenchPhases(report, mnist, reps);
-  if (host::IsDirectory(fashion)) {
+  if (want("train")) BenchTraining(report, mnist, "mnist-8k", 3, peak1, rounds, true);
+  if (want("scaling")) BenchScaling(report, mnist, rounds);
+  if (want("phases")) BenchPhases(report, mnist, reps);
+  if (want("products")) BenchProducts(report, mnist, peak1, reps);
+  if (!want("fashion")) {
+  } else if (host::IsDirectory(fashion)) {
     const host::Dataset f = LoadOrDie(fashion);
-    BenchTraining(report, f, "fashion-60k", 1, peak1, reps, !quick);
+    BenchTraining(report, f, "fashion-60k", 1, peak1, quick ? 3 : rounds, !quick);
   } else {
     printf("\n(Fashion-MNIST not found at %s: install dataset-fashion-mnist for the full-size run)\n", fashion.c_str());
   }
 
-  {  // The two memory plans of descent/mlp.h: the same bits, LeanPlan at a fraction of the RAM.
+  if (want("plans")) {  // The two memory plans of descent/mlp.h: the same bits, LeanPlan at a fraction of the RAM.
     static Workspace<Net, kBatch, LeanPlan> lean;
     uint64_t fast_hash = 0, lean_hash = 0;
     const double fast = Median(reps, [&] { auto f = Train(Adam(), mnist, 1, ParallelFor()); fast_hash = f.hash; return f.samples_per_second; });
@@ -432,40 +589,43 @@ int main(int argc, char** argv) {
   }
 
 #if DESCENT_BENCH_TORCH
-  {
+  if (want("libtorch")) {
     double loss = 0;
-    const double ours = Median(reps, [&] { return Train(Adam(), mnist, 3, ParallelFor()).samples_per_second; });
-    const double torch = Median(reps, [&] {
-      return descent_bench::TorchTrainSamplesPerSecond(mnist.pixels.data(), mnist.labels.data(), mnist.count, 3, &loss);
-    });
-    torch_step_ns = Median(reps, [&] { return descent_bench::TorchAdamStepNsPerParam(quick ? 200 : 1000); });
-    printf("\n## Against libtorch %s (Adam, batch 256, 1 thread, mnist-8k, 3 epochs), median of %d\n", "1.13", reps);
-    printf("descent %.0f samples/s   libtorch %.0f samples/s   ratio %.2fx\n", ours, torch, ours / torch);
-    report.Row("libtorch", "train_adam", 1, mnist.count, torch, "samples/s");
-    report.Row("libtorch", "descent_vs_libtorch", 1, mnist.count, ours / torch, "x", "libtorch", ours / torch);
+    const Pair p = Interleaved(
+        rounds,
+        [&] { return descent_bench::TorchTrainSamplesPerSecond(mnist.pixels.data(), mnist.labels.data(), mnist.count, 3, &loss); },
+        [&] { return Train(Adam(), mnist, 3, ParallelFor()).samples_per_second; });
+    printf("\n## Against libtorch 1.13 (Adam, batch 256, 1 thread, mnist-8k, 3 epochs), %d interleaved rounds: medians\n",
+           rounds);
+    printf("libtorch's BLAS: %s (threads: %d; 0 = not OpenBLAS)\n", TorchBlas().c_str(), descent_bench::BlasThreads());
+    printf("descent %.0f samples/s   libtorch %.0f samples/s   ratio %.2fx (per round)\n", p.b, p.a, p.ratio);
+    report.Row("libtorch", "train_adam", 1, mnist.count, p.a, "samples/s");
+    report.Row("libtorch", "descent_vs_libtorch", 1, mnist.count, p.ratio, "x", "libtorch", p.ratio);
   }
 #else
   printf("\n(libtorch baseline not built: meson configure -Dlibtorch=enabled, needs libtorch-dev)\n");
 #endif
 
-  BenchUpdates(report, quick);
+  if (want("updates")) BenchUpdates(report, quick);
 
-  printf("\n## Memory\n");
-  const size_t footprint = Footprint<Net, Workspace<Net, kBatch>, Optimizer<Adam, Net::kNumParams>>();
-  printf("static footprint (model + batch-256 workspace + Adam state): %.2f MiB\n", footprint / 1048576.0);
-  report.Row("memory", "static_footprint", 1, 0, static_cast<double>(footprint), "bytes");
-  // Our side runs the descent program itself: the bench binary maps libtorch.
-  const long ours_rss = ChildPeakRss({DESCENT_EXE, "train", "--optimizer", "adam"});
-  printf("peak RSS, training Adam 3 epochs on mnist-8k: descent %.1f MiB", ours_rss / 1024.0);
-  report.Row("memory", "peak_rss_descent", 1, 0, static_cast<double>(ours_rss), "KiB");
-#if DESCENT_BENCH_TORCH
-  const long torch_rss = ChildPeakRss({"/proc/self/exe", "--child-torch"});
-  printf("   libtorch %.1f MiB   ratio %.3f", torch_rss / 1024.0, static_cast<double>(ours_rss) / torch_rss);
-  report.Row("memory", "peak_rss_libtorch", 1, 0, static_cast<double>(torch_rss), "KiB", "", 0);
-  report.Row("memory", "rss_descent_vs_libtorch", 1, 0, static_cast<double>(ours_rss) / torch_rss, "x", "libtorch",
-             static_cast<double>(ours_rss) / torch_rss);
-#endif
-  printf("\n");
+  if (want("memory")) {
+    printf("\n## Memory\n");
+    const size_t footprint = Footprint<Net, Workspace<Net, kBatch>, Optimizer<Adam, Net::kNumParams>>();
+    printf("static footprint (model + batch-256 workspace + Adam state): %.2f MiB\n", footprint / 1048576.0);
+    report.Row("memory", "static_footprint", 1, 0, static_cast<double>(footprint), "bytes");
+    // Our side runs the descent program itself: the bench binary maps libtorch.
+    const long ours_rss = ChildPeakRss({DESCENT_EXE, "train", "--optimizer", "adam"});
+    printf("peak RSS, training Adam 3 epochs on mnist-8k: descent %.1f MiB", ours_rss / 1024.0);
+    report.Row("memory", "peak_rss_descent", 1, 0, static_cast<double>(ours_rss), "KiB");
+  #if DESCENT_BENCH_TORCH
+    const long torch_rss = ChildPeakRss({"/proc/self/exe", "--child-torch"});
+    printf("   libtorch %.1f MiB   ratio %.3f", torch_rss / 1024.0, static_cast<double>(ours_rss) / torch_rss);
+    report.Row("memory", "peak_rss_libtorch", 1, 0, static_cast<double>(torch_rss), "KiB", "", 0);
+    report.Row("memory", "rss_descent_vs_libtorch", 1, 0, static_cast<double>(ours_rss) / torch_rss, "x", "libtorch",
+               static_cast<double>(ours_rss) / torch_rss);
+  #endif
+    printf("\n");
+  }
   const std::string csv_path = out + "/bench-results.csv";
   if (host::Error e = host::WriteFileAtomic(csv_path, report.csv)) {
     fprintf(stderr, "descent-bench: %s\n", e.message.c_str());

@@ -1,6 +1,8 @@
 // libtorch side of the bench: the same MLP, data and batch order as descent.
 #include "bench/torch_baseline.h"
 
+#include <dlfcn.h>
+
 #include <chrono>
 
 #include <torch/torch.h>
@@ -22,6 +24,14 @@ struct SimpleNet : torch::nn::Module {
   torch::nn::Linear l0{nullptr}, l1{nullptr}, l2{nullptr};
 };
 
+// One thread for torch and for its BLAS. Debian's libtorch calls the BLAS the
+// alternatives system picks; torch::set_num_threads does not reach OpenBLAS's own
+// pool (it would use every core), so it is set here when that library is loaded.
+void OneThread() {
+  torch::set_num_threads(1);
+  if (auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+}
+
 double Seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -30,7 +40,7 @@ double Seconds() {
 
 double TorchTrainSamplesPerSecond(const uint8_t* pixels, const uint8_t* labels, size_t count, size_t epochs,
                                   double* last_loss) {
-  torch::set_num_threads(1);
+  OneThread();
   torch::manual_seed(0);
   const auto n = static_cast<int64_t>(count);
   torch::Tensor x = torch::from_blob(const_cast<uint8_t*>(pixels), {n, 784}, torch::kUInt8).to(torch::kFloat32) / 256;
@@ -50,19 +60,26 @@ double TorchTrainSamplesPerSecond(const uint8_t* pixels, const uint8_t* labels, 
   return static_cast<double>(count * epochs) / (Seconds() - start);
 }
 
-double TorchAdamStepNsPerParam(size_t repetitions) {
-  torch::set_num_threads(1);
+double TorchAdamStepNsPerParam(size_t flat_params, size_t repetitions) {
+  OneThread();
   SimpleNet net;
-  size_t params = 0;
-  for (auto& p : net.parameters()) {
+  std::vector<torch::Tensor> params = net.parameters();
+  if (flat_params > 0) params = {torch::zeros({static_cast<int64_t>(flat_params)}, torch::requires_grad())};
+  size_t count = 0;
+  for (auto& p : params) {
     p.mutable_grad() = torch::randn_like(p);
-    params += static_cast<size_t>(p.numel());
+    count += static_cast<size_t>(p.numel());
   }
-  torch::optim::Adam opt(net.parameters(), torch::optim::AdamOptions(1e-3));
+  torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
   opt.step();  // state allocation happens on the first step
   const double start = Seconds();
   for (size_t i = 0; i < repetitions; ++i) opt.step();
-  return (Seconds() - start) * 1e9 / static_cast<double>(repetitions * params);
+  return (Seconds() - start) * 1e9 / static_cast<double>(repetitions * count);
+}
+
+int BlasThreads() {
+  auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : 0;
 }
 
 }  // namespace descent_bench

@@ -11,8 +11,11 @@ namespace descent_bench {
 // shuffle, one thread); returns samples per second and the final mean loss.
 double TorchTrainSamplesPerSecond(const uint8_t* pixels, const uint8_t* labels, size_t count, size_t epochs,
                                   double* last_loss);
-// ns per parameter of torch::optim::Adam::step() on the MLP's six tensors.
-double TorchAdamStepNsPerParam(size_t repetitions);
+// ns per parameter of torch::optim::Adam::step() on the MLP's six tensors
+// (flat_params == 0) or on one tensor of flat_params parameters.
+double TorchAdamStepNsPerParam(size_t flat_params, size_t repetitions);
+// OpenBLAS's thread count (each function above sets it to 1), 0 for another BLAS.
+int BlasThreads();
 
 }  // namespace descent_bench
 
