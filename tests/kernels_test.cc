@@ -88,6 +88,47 @@ TEST_CASE("kernels: matrix products match the reference on every ISA") {
   });
 }
 
+TEST_CASE("kernels: zero-skipping products equal the dense reference at every density") {
+  // Shapes past every edge of the sparse paths: sums over several 64-bit words and
+  // 32-term blocks, rows in groups of 16, spans of 64 and tiles, the rows left over;
+  // column vectors in chunks of 8 and a remainder; sums too long for the bit rows.
+  const Kernels& ref = kernels::ScalarKernels();
+  struct Shape {
+    size_t rows, in, out;
+  };
+  for (const Shape shape : {Shape{37, 150, 100}, Shape{21, 784, 23}, Shape{9, 1100, 10}, Shape{130, 70, 17}}) {
+    const size_t rows = shape.rows, in = shape.in, out = shape.out, xs = Padded(in), ys = Padded(out);
+    CAPTURE(in);
+    const std::vector<float> wt = Random((in + 1) * ys, 11), dy = Random(rows * ys, 13);
+    for (double density : {0.02, 0.2, 0.6, 1.0}) {
+      CAPTURE(density);
+      Rng rng(12, 0, 0);
+      std::vector<float> x(rows * xs, 0.0f);
+      for (size_t r = 0; r < rows; ++r) {
+        // Rows of different fill, so tiles mix sparse and dense rows; signed zeros and subnormals.
+        const double fill = r % 5 == 4 ? 1.0 : density;
+        for (size_t i = 0; i < in; ++i) {
+          const double u = rng.Uniform01();
+          x[r * xs + i] = u < fill ? 2.0f * rng.Uniform01() - 1.0f : (i % 2 ? -0.0f : 0.0f);
+        }
+        x[r * xs + (r * 7) % in] = 1e-40f;
+      }
+      // The forward product (rows of x read along) and the transposed weight gradient
+      // dW^T = X^T dY (x read across its rows).
+      std::vector<float> y0(rows * ys, 0.0f), dwt0(in * ys, 0.0f);
+      ref.linear_forward(x.data(), xs, wt.data(), ys, y0.data(), ys, rows, in, out, true, false);
+      ref.linear_backward_params_t(x.data(), xs, dy.data(), ys, dwt0.data(), ys, rows, in, out);
+      ForEachIsa([&](const Kernels& k) {
+        std::vector<float> y(rows * ys, 0.0f), dwt(in * ys, 0.0f);
+        k.linear_forward(x.data(), xs, wt.data(), ys, y.data(), ys, rows, in, out, true, true);
+        k.linear_backward_params_t(x.data(), xs, dy.data(), ys, dwt.data(), ys, rows, in, out);
+        for (size_t r = 0; r < rows; ++r) CHECK(memcmp(&y[r * ys], &y0[r * ys], out * 4) == 0);
+        for (size_t i = 0; i < in; ++i) CHECK(memcmp(&dwt[i * ys], &dwt0[i * ys], out * 4) == 0);
+      });
+    }
+  }
+}
+
 TEST_CASE("kernels: log-softmax + NLL matches the reference, extreme logits included") {
   const Kernels& ref = kernels::ScalarKernels();
   const size_t rows = 13, classes = 10, stride = 16;

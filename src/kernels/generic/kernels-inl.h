@@ -13,6 +13,7 @@
 //   StoreStrided(v, p, stride) (lane k at p[k*stride]), FromBytes(p) (uint8 lanes as floats)
 //   Fma(a, b, c) (a*b + c rounded once, on every target), Sqrt Abs Neg,
 //   Select(mask, yes, no), Or(mask, mask), Pow2(n) (2^n, n integral in [-126, 127]),
+//   NonzeroBits(p) (bit i set where p[i], i < Lanes() <= 64, is neither +0 nor -0),
 //   Exponent(x) / Mantissa(x) (x's exponent field - 126 as a float / its mantissa in [0.5, 1))
 // and the operators + - * / < > == != of V. ScalarOps (V = float) is one; the
 // loops run it for the elements past the last whole vector, so nothing is read

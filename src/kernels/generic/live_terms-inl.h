@@ -55,3 +55,64 @@ inline size_t LiveTerms(const float* a, size_t a_m, size_t a_k, size_t rows, siz
 // Longer sums are not skipped (the list lives on the stack).
 inline constexpr size_t kMaxLiveTerms = 4096;
 
+// A row's non-zeros as bits, for sums of up to kMaxBitTerms terms (64 rows' bits
+// are kept on the stack): bit k % 64 of bits[k / 64] is set where a[k] != 0.
+inline constexpr size_t kMaxBitTerms = 1024, kBitWords = kMaxBitTerms / 64;
+template <class O>
+inline size_t NonzeroRow(const float* a, size_t K, uint64_t* bits) {
+  const size_t N = O::Lanes();  // a power of two <= 64: vectors never straddle a word
+  size_t count = 0;
+  for (size_t w = 0; w * 64 < K; ++w) {
+    const size_t end = K < 64 * w + 64 ? K : 64 * w + 64;
+    uint64_t word = 0;  // in a register: no store-to-load chain through bits[w]
+    size_t k = 64 * w;
+    for (; k + N <= end; k += N) word |= O::NonzeroBits(a + k) << (k % 64);
+    for (; k < end; ++k) word |= ScalarOps::NonzeroBits(a + k) << (k % 64);
+    bits[w] = word;
+    count += static_cast<size_t>(__builtin_popcountll(word));
+  }
+  return count;
+}
+
+// In place: afterwards bit c of a[r] is what bit r of a[c] was.
+inline void TransposeBits64(uint64_t* a) {
+  uint64_t mask = 0x00000000FFFFFFFFull;
+  for (unsigned j = 32; j != 0; j >>= 1, mask ^= mask << j)
+    for (unsigned k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+      const uint64_t t = ((a[k] >> j) ^ a[k | j]) & mask;
+      a[k] ^= t << j;
+      a[k | j] ^= t;
+    }
+}
+
+// NonzeroRow for rows r < n <= 64 of A(r, k) = a[r + k*a_k], whose columns are
+// contiguous: each column is read as one word of n bits, and each 64 x 64 block
+// of those words is transposed into 64-term words of the rows.
+template <class O>
+inline void NonzeroColumns(const float* a, size_t a_k, size_t n, size_t K, uint64_t* bits, size_t words) {
+  const size_t N = O::Lanes();
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t block[64];
+    for (size_t j = 0; j < 64; ++j) {
+      const size_t k = 64 * w + j;
+      uint64_t column = 0;
+      if (k < K) {
+        size_t r = 0;
+        for (; r + N <= n; r += N) column |= O::NonzeroBits(a + r + k * a_k) << r;
+        for (; r < n; ++r) column |= ScalarOps::NonzeroBits(a + r + k * a_k) << r;
+      }
+      block[j] = column;
+    }
+    TransposeBits64(block);
+    for (size_t r = 0; r < n; ++r) bits[r * words + w] = block[r];
+  }
+}
+
+// The set bits of words [0, words) as increasing indices; returns how many.
+inline size_t BitsToTerms(const uint64_t* bits, size_t words, uint16_t* live) {
+  size_t n = 0;
+  for (size_t w = 0; w < words; ++w)
+    for (uint64_t x = bits[w]; x != 0; x &= x - 1) live[n++] = static_cast<uint16_t>(64 * w + __builtin_ctzll(x));
+  return n;
+}
+

@@ -13,6 +13,7 @@ struct ScalarOps {
   static void StoreStrided(V v, float* p, size_t) { *p = v; }
   static V FromBytes(const uint8_t* p) { return static_cast<float>(*p); }
   static V Fma(V a, V b, V c) { return std::fma(a, b, c); }
+  static uint64_t NonzeroBits(const float* p) { return (math::FloatToBits(*p) & 0x7FFFFFFFu) != 0; }
   static V Sqrt(V x) { return std::sqrt(x); }
   static V Abs(V x) { return std::fabs(x); }
   static V Neg(V x) { return -x; }

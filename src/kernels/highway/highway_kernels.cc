@@ -65,6 +65,19 @@ struct Ops {
     return hn::Load(D(), vc);
 #endif
   }
+  // Bit i set where lane i of p[0, Lanes()) is non-zero (+0 and -0 are zero).
+  static HWY_INLINE uint64_t NonzeroBits(const float* p) {
+    const hn::RebindToUnsigned<D> du;
+    const auto magnitude = hn::And(hn::BitCast(du, hn::LoadU(D(), p)), hn::Set(du, 0x7FFFFFFFu));
+    uint8_t bytes[8] = {};  // lane i is bit i % 8 of byte i / 8
+    hn::StoreMaskBits(du, hn::Ne(magnitude, hn::Zero(du)), bytes);
+    uint64_t bits;
+    memcpy(&bits, bytes, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    bits = __builtin_bswap64(bits);
+#endif
+    return bits;
+  }
   static HWY_INLINE V Sqrt(V x) { return hn::Sqrt(x); }
   static HWY_INLINE V Abs(V x) { return hn::Abs(x); }
   static HWY_INLINE V Neg(V x) { return hn::Neg(x); }

@@ -64,6 +64,15 @@ struct Ops {
       return V::load_aligned(vc);
     }
   }
+  // Bit i set where lane i of p[0, Lanes()) is non-zero (+0 and -0 are zero).
+  static uint64_t NonzeroBits(const float* p) {
+    const auto live = (xsimd::bitwise_cast<I>(Load(p)) & I(0x7FFFFFFF)) != I(0);
+    alignas(64) int32_t lanes[V::size];
+    xsimd::select(live, I(1), I(0)).store_aligned(lanes);
+    uint64_t bits = 0;
+    for (size_t i = 0; i < V::size; ++i) bits |= static_cast<uint64_t>(lanes[i]) << i;
+    return bits;
+  }
   static V Sqrt(V x) { return xsimd::sqrt(x); }
   static V Abs(V x) { return xsimd::abs(x); }
   static V Neg(V x) { return -x; }
