@@ -28,19 +28,47 @@ void SplitRows(const ParallelFor& pf, size_t n, size_t grain, const F& f) {
 }
 constexpr size_t kRowGrain = 12;  // a multiple of every target's tile height (4, 6)
 
-// Copies of the weights in the layouts the products read (no arithmetic):
-// wt[i, o] = w[o, i] plus the bias as row `in` (forward), and w with rows
-// padded to whole vectors (input gradient). Split by destination rows, in
-// 16 x 16 blocks so both sides stay in cache.
+// dst[c, r] = src[r, c] for rows r < rows and columns c0 <= c < c1 (a copy, no
+// arithmetic), in 16 x 16 blocks so both sides stay in cache, each block in 4 x 4
+// tiles of four vector loads, eight shuffles and four stores (GCC/Clang vector
+// extensions: SSE or NEON, plain moves where there is no vector unit).
+void Transpose(const float* src, size_t src_stride, size_t rows, size_t c0, size_t c1, float* dst,
+               size_t dst_stride) {
+  for (size_t cb = c0; cb < c1; cb += 16)
+    for (size_t rb = 0; rb < rows; rb += 16) {
+      const size_t ce = cb + 16 < c1 ? cb + 16 : c1, re = rb + 16 < rows ? rb + 16 : rows;
+      size_t c = cb;
+#if defined(__GNUC__)
+      using V4 = float __attribute__((vector_size(16)));
+      const auto load = [](const float* p) { V4 v; memcpy(&v, p, sizeof(v)); return v; };
+      const auto store = [](float* p, V4 v) { memcpy(p, &v, sizeof(v)); };
+      for (; c + 4 <= ce; c += 4) {
+        size_t r = rb;
+        for (; r + 4 <= re; r += 4) {
+          const V4 r0 = load(src + r * src_stride + c), r1 = load(src + (r + 1) * src_stride + c);
+          const V4 r2 = load(src + (r + 2) * src_stride + c), r3 = load(src + (r + 3) * src_stride + c);
+          const V4 t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5), t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+          const V4 t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5), t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+          store(dst + c * dst_stride + r, __builtin_shufflevector(t0, t2, 0, 1, 4, 5));
+          store(dst + (c + 1) * dst_stride + r, __builtin_shufflevector(t0, t2, 2, 3, 6, 7));
+          store(dst + (c + 2) * dst_stride + r, __builtin_shufflevector(t1, t3, 0, 1, 4, 5));
+          store(dst + (c + 3) * dst_stride + r, __builtin_shufflevector(t1, t3, 2, 3, 6, 7));
+        }
+        for (; r < re; ++r)
+          for (size_t k = c; k < c + 4; ++k) dst[k * dst_stride + r] = src[r * src_stride + k];
+      }
+#endif
+      for (; c < ce; ++c)
+        for (size_t r = rb; r < re; ++r) dst[c * dst_stride + r] = src[r * src_stride + c];
+    }
+}
+
+// Copies of the weights in the layouts the products read: wt[i, o] = w[o, i] plus
+// the bias as row `in` (forward), split by destination rows, and w with rows padded
+// to whole vectors (input gradient).
 void TransposeWeights(const float* w, const float* b, size_t out, size_t in, float* wt, const ParallelFor& pf) {
-  const size_t stride = Padded(out);
-  SplitRows(pf, in, 16, [&](size_t i0, size_t i1) {
-    for (size_t ib = i0; ib < i1; ib += 16)
-      for (size_t ob = 0; ob < out; ob += 16)
-        for (size_t i = ib; i < i1 && i < ib + 16; ++i)
-          for (size_t o = ob; o < out && o < ob + 16; ++o) wt[i * stride + o] = w[o * in + i];
-  });
-  memcpy(wt + in * stride, b, out * sizeof(float));
+  SplitRows(pf, in, 16, [&](size_t i0, size_t i1) { Transpose(w, in, out, i0, i1, wt, Padded(out)); });
+  memcpy(wt + in * Padded(out), b, out * sizeof(float));
 }
 
 void PadRows(const float* w, size_t out, size_t in, float* wp) {
@@ -182,10 +210,7 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
       // dW back from dW^T, and the bias gradient of the same outputs (columns of dy).
       SplitRows(pf, out, 16, [&](size_t o0, size_t o1) {
         K().bias_gradient(dy + o0, Padded(out), db + o0, rows, o1 - o0);
-        for (size_t ob = o0; ob < o1; ob += 16)
-          for (size_t kb = 0; kb < in; kb += 16)
-            for (size_t o = ob; o < o1 && o < ob + 16; ++o)
-              for (size_t k = kb; k < in && k < kb + 16; ++k) dw[o * in + k] = dwt[k * Padded(out) + o];
+        Transpose(dwt, Padded(out), in, o0, o1, dw, in);
       });
     } else {
       // Split by output unit: each keeps its whole sum over rows (and pads the same
