@@ -27,11 +27,21 @@ struct ParallelFor {
     run(pool, parts, [](void* context, size_t part) { (*static_cast<const F*>(context))(part); },
         const_cast<F*>(&f));
   }
-};
 
-// The most parts a loop that gathers one result per part splits into (its results
-// live on the stack); more workers than that share them.
-constexpr size_t kMaxParts = 64;
+  // For with a yes/no answer per part: whether f(part) said yes for all of them.
+  // parts <= kMaxParts (each part's answer has its own place on the stack).
+  static constexpr size_t kMaxParts = 64;
+  template <class F>
+  bool All(size_t parts, const F& f) const {
+    bool yes[kMaxParts];
+    For(parts, [&](size_t part) { yes[part] = f(part); });
+    bool all = true;
+    for (size_t part = 0; part < parts; ++part) all = all && yes[part];
+    return all;
+  }
+  // How many parts to split a loop into: one per worker, at most kMaxParts.
+  size_t Parts() const { return workers < kMaxParts ? workers : kMaxParts; }
+};
 
 // [begin, end) of part p of n items split into `parts` ranges whose
 // boundaries are multiples of `grain` (the last range takes the rest).

@@ -168,7 +168,7 @@ void TrainWorkspace::Configure(const Architecture& architecture, size_t max_batc
 
 internal::WorkRef TrainWorkspace::Ref() {
   return {&layout_, grads_.data(), scratch_.data(), row_loss_.data(), labels8_.empty() ? nullptr : labels8_.data(),
-          labels16_.empty() ? nullptr : labels16_.data()};
+          labels16_.empty() ? nullptr : labels16_.data(), {}};  // a FastPlan workspace: no caller rows
 }
 
 Status TrainWorkspace::Load(const host::Dataset& data, const InputTransform& transform, const uint32_t* order,

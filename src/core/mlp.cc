@@ -96,16 +96,11 @@ bool ParamsFinite(const float* p, size_t n, const ParallelFor& pf) {
     }
     return bad == 0;
   };
-  const size_t parts = n >= 16384 ? (pf.workers < kMaxParts ? pf.workers : kMaxParts) : 1;
-  if (parts == 1) return finite(p, n);
-  bool part_finite[kMaxParts];
-  pf.For(parts, [&](size_t part) {
+  const size_t parts = n >= 16384 ? pf.Parts() : 1;
+  return pf.All(parts, [&](size_t part) {
     const Range r = Split(n, parts, part, 16);
-    part_finite[part] = finite(p + r.begin, r.end - r.begin);
+    return finite(p + r.begin, r.end - r.begin);
   });
-  bool all = true;
-  for (size_t part = 0; part < parts; ++part) all = all && part_finite[part];
-  return all;
 }
 
 void Init(ModelRef model, uint64_t seed) {
