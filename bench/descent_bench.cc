@@ -50,12 +50,16 @@ Ws g_ws;
 
 double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
+double MedianOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 template <class F>
 double Median(int reps, const F& measure) {
   std::vector<double> v;
   for (int i = 0; i < reps; ++i) v.push_back(measure());
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+  return MedianOf(v);
 }
 
 // a and b measured alternately, `rounds` times: the median of each and of b / a
@@ -72,11 +76,7 @@ Pair Interleaved(int rounds, const A& a, const B& b) {
     vb.push_back(b());
     vr.push_back(vb.back() / va.back());
   }
-  auto median = [](std::vector<double>& v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  return {median(va), median(vb), median(vr)};
+  return {MedianOf(va), MedianOf(vb), MedianOf(vr)};
 }
 
 // FLOPs of one training sample: forward, weight gradients, input gradients
@@ -260,11 +260,7 @@ void BenchPhases(Report& report, const host::Dataset& data, int reps) {
     }
   }
   for (int k = 0; k < kPhases; ++k) {
-    double median[2];
-    for (size_t t = 0; t < 2; ++t) {
-      std::sort(times[k][t].begin(), times[k][t].end());
-      median[t] = times[k][t][times[k][t].size() / 2];
-    }
+    const double median[2] = {MedianOf(times[k][0]), MedianOf(times[k][1])};
     printf("%-34s %10.1f %10.1f %11.2fx\n", names[k], median[0], median[1], median[0] / median[1]);
     report.Row("phases", names[k], 2, kBatch, median[1], "us", "1 thread", median[0] / median[1]);
   }
