@@ -510,6 +510,7 @@ int RunTorchChild() {
 #endif
 }
 
+#if DESCENT_BENCH_TORCH
 // The shared library libtorch's BLAS calls resolve to (Debian's alternatives choose
 // it: the reference BLAS is ~30x slower than OpenBLAS, so the ratio depends on it).
 std::string TorchBlas() {
@@ -525,6 +526,7 @@ std::string TorchBlas() {
   }, &found);
   return found;
 }
+#endif
 
 }  // namespace
 }  // namespace descent

@@ -153,7 +153,9 @@ TEST_CASE("mlp: the finite checks split over workers see every range") {
   constexpr size_t n = 50000;
   static float params[n], grads[n];
   host::ThreadPool pool(3);
-  for (const ParallelFor& pf : {ParallelFor(), pool.parallel_for()}) {
+  ParallelFor many;  // more parts than ParallelFor::All answers at once (run serially)
+  many.workers = 100;
+  for (const ParallelFor& pf : {ParallelFor(), pool.parallel_for(), many}) {
     for (size_t bad : {size_t{0}, n / 3, n / 2, n - 1}) {
       for (size_t i = 0; i < n; ++i) params[i] = 0.25f, grads[i] = 0.5f;
       CHECK(internal::ParamsFinite(params, n, pf));

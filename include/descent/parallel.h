@@ -29,18 +29,19 @@ struct ParallelFor {
   }
 
   // For with a yes/no answer per part: whether f(part) said yes for all of them.
-  // parts <= kMaxParts (each part's answer has its own place on the stack).
-  static constexpr size_t kMaxParts = 64;
+  // Each answer has its own place on the stack, 64 parts at a time.
   template <class F>
   bool All(size_t parts, const F& f) const {
-    bool yes[kMaxParts];
-    For(parts, [&](size_t part) { yes[part] = f(part); });
+    constexpr size_t kBatch = 64;
     bool all = true;
-    for (size_t part = 0; part < parts; ++part) all = all && yes[part];
+    for (size_t first = 0; first < parts; first += kBatch) {
+      const size_t n = parts - first < kBatch ? parts - first : kBatch;
+      bool yes[kBatch];
+      For(n, [&](size_t part) { yes[part] = f(first + part); });
+      for (size_t part = 0; part < n; ++part) all = all && yes[part];
+    }
     return all;
   }
-  // How many parts to split a loop into: one per worker, at most kMaxParts.
-  size_t Parts() const { return workers < kMaxParts ? workers : kMaxParts; }
 };
 
 // [begin, end) of part p of n items split into `parts` ranges whose

@@ -66,14 +66,14 @@ void Transpose(const float* src, size_t src_stride, size_t rows, size_t c0, size
     }
 }
 
-// Copies of the weights in the layouts the products read: wt[i, o] = w[o, i] plus
-// the bias as row `in` (forward), split by destination rows, and w with rows padded
-// to whole vectors (input gradient).
+// The forward pass's copy of a weight: wt[i, o] = w[o, i] plus the bias as row `in`,
+// split by destination rows.
 void TransposeWeights(const float* w, const float* b, size_t out, size_t in, float* wt, const ParallelFor& pf) {
   SplitRows(pf, in, 16, [&](size_t i0, size_t i1) { Transpose(w, in, out, i0, i1, wt, Padded(out)); });
   memcpy(wt + in * Padded(out), b, out * sizeof(float));
 }
 
+// The input gradient's copy of a weight: w with rows padded to whole vectors.
 void PadRows(const float* w, size_t out, size_t in, float* wp) {
   for (size_t o = 0; o < out; ++o) memcpy(wp + o * Padded(in), w + o * in, in * sizeof(float));
 }
@@ -96,7 +96,7 @@ bool ParamsFinite(const float* p, size_t n, const ParallelFor& pf) {
     }
     return bad == 0;
   };
-  const size_t parts = n >= 16384 ? pf.Parts() : 1;
+  const size_t parts = n >= 16384 ? pf.workers : 1;
   return pf.All(parts, [&](size_t part) {
     const Range r = Split(n, parts, part, 16);
     return finite(p + r.begin, r.end - r.begin);
@@ -121,11 +121,11 @@ Status LoadFeatures(const Layout& l, float* dst, size_t dst_row, size_t dst_col,
                     const float* shift, const float* scale, const ParallelFor& pf) {
   if (Status s = CheckRows(max_batch, rows); s != Status::kOk) return s;
   const size_t inputs = l.sizes[0];
+  const bool transformed = shift || scale;
   SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
     for (size_t r = b; r < e; ++r) {
       const size_t index = order ? order[r] : r;
       float* row = dst + r * dst_row;
-      const bool transformed = shift || scale;
       if (pixels && !transformed && dst_col == 1) {
         K().scale_pixels(pixels + index * inputs, row, inputs);
       } else if (pixels && !transformed) {

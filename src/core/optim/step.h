@@ -39,7 +39,7 @@ Status Step(const Rule& hp, StepClock& clock, float* p, const float* g, float* c
   FusedStep<Rule> step{&hp, &clock, p, slots, n};
   if (Status s = FusedStep<Rule>::Begin(&step); s != Status::kOk) return s;
   // One range per worker, starting on 64-byte boundaries so vector loops stay whole.
-  const size_t parts = n >= 4096 ? pf.Parts() : 1;
+  const size_t parts = n >= 4096 ? pf.workers : 1;
   const bool all_finite = pf.All(parts, [&](size_t part) {
     const Range r = Split(n, parts, part, 16);
     if (r.end > r.begin) FusedStep<Rule>::Update(&step, r.begin, g + r.begin, r.end - r.begin);

@@ -59,9 +59,8 @@ inline constexpr size_t kMaxLiveTerms = 4096;
 // are kept on the stack): bit k % 64 of bits[k / 64] is set where a[k] != 0.
 inline constexpr size_t kMaxBitTerms = 1024, kBitWords = kMaxBitTerms / 64;
 template <class O>
-inline size_t NonzeroRow(const float* a, size_t K, uint64_t* bits) {
+inline void NonzeroRow(const float* a, size_t K, uint64_t* bits) {
   const size_t N = O::Lanes();  // a power of two <= 64: vectors never straddle a word
-  size_t count = 0;
   for (size_t w = 0; w * 64 < K; ++w) {
     const size_t end = K < 64 * w + 64 ? K : 64 * w + 64;
     uint64_t word = 0;  // in a register: no store-to-load chain through bits[w]
@@ -69,9 +68,7 @@ inline size_t NonzeroRow(const float* a, size_t K, uint64_t* bits) {
     for (; k + N <= end; k += N) word |= O::NonzeroBits(a + k) << (k % 64);
     for (; k < end; ++k) word |= ScalarOps::NonzeroBits(a + k) << (k % 64);
     bits[w] = word;
-    count += static_cast<size_t>(__builtin_popcountll(word));
   }
-  return count;
 }
 
 // In place: afterwards bit c of a[r] is what bit r of a[c] was.
