@@ -122,7 +122,7 @@ std::vector<float> LossOf(const std::vector<float>& z, const T* targets, float* 
   REQUIRE(ForwardBackward(net, ws, 7, loss) == Status::kOk);
   std::vector<float> dz;
   for (size_t r = 0; r < 7; ++r) {
-    const float* row = ws.scratch() + Workspace<Net, 7>::kLayout.dact[0] + r * Padded(kOut);
+    const float* row = ws.scratch() + Workspace<Net, 7>::kLayout.dy[Net::kNumLayers - 1] + r * Padded(kOut);
     dz.insert(dz.end(), row, row + kOut);
   }
   return dz;

@@ -1,13 +1,13 @@
 // Gradient clipping as torch.nn.utils.clip_grad_norm_ (2-norm) and
 // clip_grad_value_ compute it. The norm is summed in double in one fixed
 // order on the calling thread, so it is the same for every backend, ISA and
-// thread count. TrainStep applies both through a GradClip (descent/mlp.h).
+// thread count. TrainStep applies both through a GradClip (descent/train.h).
 #ifndef DESCENT_CLIP_H_
 #define DESCENT_CLIP_H_
 
 #include <stddef.h>
 
-#include "descent/mlp.h"
+#include "descent/train.h"
 
 namespace descent {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "descent/mlp.h"
+#include "descent/train.h"
 
 namespace descent {
 namespace io {

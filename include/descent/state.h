@@ -12,7 +12,7 @@
 
 #include <type_traits>
 
-#include "descent/mlp.h"
+#include "descent/train.h"
 #include "descent/optimizer.h"
 #include "descent/status.h"
 

@@ -68,10 +68,8 @@ void Clip(float* grads, const Layout& layout, const GradClip& clip) {
   // The trained layers' tensors (frozen ones have no gradient, as in torch).
   size_t sizes[2 * kMaxLayers];
   size_t tensors = 0;
-  for (size_t l = layout.frozen; l < layout.num_layers; ++l) {
-    sizes[tensors++] = layout.sizes[l] * layout.sizes[l + 1];
-    sizes[tensors++] = layout.sizes[l + 1];
-  }
+  for (size_t t = 0; t < layout.num_tensors; ++t)
+    if (layout.tensors[t].offset >= layout.trainable_begin) sizes[tensors++] = layout.tensors[t].size();
   if (clip.max_norm > 0.0) ClipGradNorm(grads, sizes, tensors, clip.max_norm);
   if (clip.clip_value > 0.0) ClipGradValue(grads, layout.num_trainable, clip.clip_value);
 }

@@ -1,4 +1,4 @@
-// LeanPlan (descent/mlp.h): training at the memory floor. The same operations as
+// LeanPlan (descent/workspace.h): training at the memory floor. The same operations as
 // FastPlan's kernels, in the same order for every element, as plain loops over the
 // caller's rows and the [out, in] weights where they are:
 //   forward      y[r,o] = act(fma chain over i of x[r,i] * W[o,i], + b[o]), zero inputs skipped
@@ -83,14 +83,15 @@ bool HasInput(const WorkRef& work) { return work.input.bytes || work.input.float
 // Layer i's outputs for `rows` rows: the product and bias (ReLU fused), then its activation.
 DESCENT_FMA_CLONES void LayerForward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows) {
   const Layout& l = *work.layout;
-  const size_t in = l.sizes[i], out = l.sizes[i + 1], stride = Padded(out);
-  const bool hidden = Hidden(l, i), relu = hidden && l.activation.kind == ActivationKind::kRelu;
+  const DenseLayer& d = l.layers[i];
+  const size_t in = d.in, out = d.out, stride = Padded(out);
+  const bool relu = d.act.kind == ActivationKind::kRelu;
   const LayerInput x = InputOf(l, work, i);
   float* y = work.scratch + l.act[i + 1];
   // The pre-activation is kept where a trained layer's backward needs it.
-  float* z = hidden && l.has_pre && i + 1 > l.frozen ? work.scratch + l.pre[i + 1] : y;
-  const float* w = model.at(l.weight[i]);
-  const float* b = model.at(l.bias[i]);
+  float* z = l.keeps_pre[i + 1] ? work.scratch + l.pre[i + 1] : y;
+  const float* w = model.at(d.weight);
+  const float* b = d.has_bias ? model.at(d.bias) : nullptr;
   for (size_t r = 0; r < rows; ++r) {
     float* zr = z + r * stride;
     for (size_t o = 0; o < out; ++o) zr[o] = 0.0f;
@@ -99,10 +100,10 @@ DESCENT_FMA_CLONES void LayerForward(const ModelRef& model, const WorkRef& work,
       for (size_t o = 0; o < out; ++o) zr[o] = std::fma(xc, w[o * in + c], zr[o]);
     });
     for (size_t o = 0; o < out; ++o) {
-      const float v = zr[o] + b[o];
+      const float v = zr[o] + (b ? b[o] : 0.0f);  // + 0 without a bias, as FastPlan's zero bias row
       zr[o] = relu && v < 0.0f ? 0.0f : v;
     }
-    if (hidden && OwnPass(l.activation)) K().activation_forward(l.activation, zr, y + r * stride, out);
+    if (OwnPass(d.act)) K().activation_forward(d.act, zr, y + r * stride, out);
   }
 }
 
@@ -110,10 +111,11 @@ DESCENT_FMA_CLONES void LayerForward(const ModelRef& model, const WorkRef& work,
 DESCENT_FMA_CLONES void InputGradient(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const float* dy, float* dx) {
   const Layout& l = *work.layout;
   const size_t in = l.sizes[i], out = l.sizes[i + 1], sy = Padded(out), sx = Padded(in);
-  const float* w = model.at(l.weight[i]);
+  const float* w = model.at(l.layers[i].weight);
   const float* act = work.scratch + l.act[i];
-  const float* pre = l.has_pre ? work.scratch + l.pre[i] : nullptr;
-  const bool relu = l.activation.kind == ActivationKind::kRelu;
+  const float* pre = l.keeps_pre[i] ? work.scratch + l.pre[i] : nullptr;
+  const ActivationSpec& below = l.act_of(i - 1);
+  const bool relu = below.kind == ActivationKind::kRelu;
   for (size_t r = 0; r < rows; ++r) {
     float* d = dx + r * sx;
     for (size_t c = 0; c < in; ++c) d[c] = 0.0f;
@@ -123,8 +125,8 @@ DESCENT_FMA_CLONES void InputGradient(const ModelRef& model, const WorkRef& work
     }
     if (relu)
       for (size_t c = 0; c < in; ++c) d[c] = act[r * sx + c] > 0.0f ? d[c] : 0.0f;
-    else if (OwnPass(l.activation))
-      K().activation_backward(l.activation, act + r * sx, pre ? pre + r * sx : nullptr, d, in);
+    else if (OwnPass(below))
+      K().activation_backward(below, act + r * sx, pre ? pre + r * sx : nullptr, d, in);
   }
 }
 
@@ -150,28 +152,27 @@ void WeightGradients(const WorkRef& work, size_t i, size_t rows, const float* dy
   float* g = work.scratch + l.grad_row;
   for (size_t o = 0; o < out; ++o) {
     GradientRow(x, i == 0, dy + o, sy, rows, in, g);
-    take(l.weight[i] - l.trainable_begin + o * in, g, in);
+    take(l.layers[i].weight - l.trainable_begin + o * in, g, in);
   }
+  if (!l.layers[i].has_bias) return;
   float* db = g + in;
   for (size_t o = 0; o < out; ++o) {
     float acc = 0.0f;
     for (size_t r = 0; r < rows; ++r) acc += dy[r * sy + o];
     db[o] = acc;
   }
-  take(l.bias[i] - l.trainable_begin, db, out);
+  take(l.layers[i].bias - l.trainable_begin, db, out);
 }
 
-// The backward pass from the loss gradient in dact[0]: per trained layer from the top, the
-// input gradient (before the weights change), then every gradient row to `take`.
+// The backward pass from the loss gradient (the last layer's dy): per trained layer from the
+// top, the input gradient (before the weights change), then every gradient row to `take`.
 template <class Take>
 void Backward(const ModelRef& model, const WorkRef& work, size_t rows, const Take& take) {
   const Layout& l = *work.layout;
-  size_t cur = 0;  // dy of layer i sits in dact[cur]
   for (size_t i = l.num_layers; i-- > l.frozen;) {
-    const float* dy = work.scratch + l.dact[cur];
-    if (i > l.frozen) InputGradient(model, work, i, rows, dy, work.scratch + l.dact[1 - cur]);
+    const float* dy = work.scratch + l.dy[i];
+    if (i > l.frozen) InputGradient(model, work, i, rows, dy, work.scratch + l.dy[i - 1]);
     WeightGradients(work, i, rows, dy, take);
-    cur = 1 - cur;
   }
 }
 
@@ -204,17 +205,29 @@ Status LeanTrainStep(ModelRef model, WorkRef work, size_t rows, float* loss, con
   float coef = 1.0f;
   bool scale = false;
   if (clip.max_norm > 0.0) {
-    SquareSum sums[2 * kMaxLayers];
+    // The pieces of one tensor arrive together (tensors from the top down): one running sum,
+    // and each tensor's total kept to be added in parameter order.
+    double totals[2 * kMaxLayers] = {};
+    SquareSum sum;
+    size_t current = l.num_tensors;
     Backward(model, work, rows, [&](size_t offset, const float* g, size_t n) {
-      // Which tensor the piece belongs to, and where in it.
-      for (size_t i = l.frozen; i < l.num_layers; ++i) {
-        const size_t w = l.weight[i] - l.trainable_begin, b = l.bias[i] - l.trainable_begin;
-        if (offset >= w && offset < b) sums[2 * (i - l.frozen)].Add(g, n, offset - w);
-        if (offset == b) sums[2 * (i - l.frozen) + 1].Add(g, n, 0);
+      for (size_t t = 0; t < l.num_tensors; ++t) {  // which tensor the piece belongs to, and where in it
+        const ParamTensor& p = l.tensors[t];
+        if (p.offset < l.trainable_begin || offset < p.offset - l.trainable_begin ||
+            offset >= p.offset - l.trainable_begin + p.size())
+          continue;
+        if (t != current) {
+          if (current < l.num_tensors) totals[current] = sum.Total();
+          sum = SquareSum{};
+          current = t;
+        }
+        sum.Add(g, n, offset - (p.offset - l.trainable_begin));
       }
     });
+    if (current < l.num_tensors) totals[current] = sum.Total();
     NormAccumulator norms;
-    for (size_t t = 0; t < 2 * (l.num_layers - l.frozen); ++t) norms.AddTensor(sums[t].Total());
+    for (size_t t = 0; t < l.num_tensors; ++t)
+      if (l.tensors[t].offset >= l.trainable_begin) norms.AddTensor(totals[t]);
     coef = norms.Coefficient(clip.max_norm);
     scale = Scales(coef);
     if (Status s = forward_and_loss(); s != Status::kOk) return s;

@@ -88,10 +88,26 @@ Element ElementLoss(const LossSpec& spec, float z, float t, float n) {
 
 }  // namespace
 
+// The loss's gradient w.r.t. the model's outputs, into the last layer's dy.
+Status LossOfOutputs(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf);
+
 Status LossAndOutputGradient(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf) {
+  if (Status s = LossOfOutputs(l, work, rows, pf); s != Status::kOk) return s;
+  // A last layer with an activation of its own: the gradient w.r.t. its product output.
+  const size_t n = l.num_layers;
+  const ActivationSpec& act = l.act_of(n - 1);
+  if (act.kind != ActivationKind::kIdentity) {
+    const size_t count = rows * Padded(l.outputs());
+    kernels::ActiveKernels().activation_backward(act, work.scratch + l.act[n], l.keeps_pre[n] ? work.scratch + l.pre[n] : nullptr,
+                            work.scratch + l.dy[n - 1], count);
+  }
+  return Status::kOk;
+}
+
+Status LossOfOutputs(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf) {
   const size_t outputs = l.outputs(), stride = Padded(outputs);
   const float* z = work.scratch + l.act[l.num_layers];
-  float* dz = work.scratch + l.dact[0];
+  float* dz = work.scratch + l.dy[l.num_layers - 1];
   if (HasClassTargets(l.loss.kind)) {
     for (size_t r = 0; r < rows; ++r)
       if ((work.labels8 ? work.labels8[r] : work.labels16[r]) >= outputs) return Status::kInvalidArgument;

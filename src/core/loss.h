@@ -5,14 +5,14 @@
 
 #include <stddef.h>
 
-#include "descent/mlp.h"
+#include "descent/train.h"
 
 namespace descent {
 namespace internal {
 
 // Per-row losses (each the mean over the row's outputs for element losses)
-// into work.row_loss, and d(mean loss)/d(outputs) into the first activation-
-// gradient buffer. kInvalidArgument for a label >= classes or a BCE target
+// into work.row_loss, and the gradient of the mean loss w.r.t. the last layer's
+// product output into its dy (through the last layer's activation, if it has one). kInvalidArgument for a label >= classes or a BCE target
 // outside [0, 1] (NaN included).
 Status LossAndOutputGradient(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf);
 

@@ -1,5 +1,5 @@
-// Forward, backward, evaluation and inference of a Model through its size-erased Layout:
-// one copy of this code serves every model shape.
+// FastPlan's forward, backward and evaluation, and inference, of any model through its
+// size-erased Layout (descent/layout.h): one copy of this code serves every layer list.
 #include <string.h>
 
 #include <cmath>
@@ -66,11 +66,12 @@ void Transpose(const float* src, size_t src_stride, size_t rows, size_t c0, size
     }
 }
 
-// The forward pass's copy of a weight: wt[i, o] = w[o, i] plus the bias as row `in`,
-// split by destination rows.
+// The forward pass's copy of a weight: wt[i, o] = w[o, i] plus the bias (or zeros) as row
+// `in`, split by destination rows.
 void TransposeWeights(const float* w, const float* b, size_t out, size_t in, float* wt, const ParallelFor& pf) {
   SplitRows(pf, in, 16, [&](size_t i0, size_t i1) { Transpose(w, in, out, i0, i1, wt, Padded(out)); });
-  memcpy(wt + in * Padded(out), b, out * sizeof(float));
+  if (b) memcpy(wt + in * Padded(out), b, out * sizeof(float));
+  else memset(wt + in * Padded(out), 0, out * sizeof(float));
 }
 
 // The input gradient's copy of a weight: w with rows padded to whole vectors.
@@ -79,10 +80,9 @@ void PadRows(const float* w, size_t out, size_t in, float* wp) {
 }
 
 // Where Infer leaves the last layer's outputs (transposed).
-const float* InferOutput(const InferRef& work) {
-  const Layout& l = *work.layout;
-  return work.scratch + (l.sizes[0] + ((l.num_layers - 1) % 2) * work.widest) * work.stride;
-}
+const float* InferOutput(const InferRef& work) { return work.scratch + work.plan->act[work.layout->num_layers]; }
+
+const float* BiasOf(const ModelRef& model, const DenseLayer& d) { return d.has_bias ? model.at(d.bias) : nullptr; }
 
 }  // namespace
 
@@ -107,9 +107,11 @@ void Init(ModelRef model, uint64_t seed) {
   const Layout& l = *model.layout;
   Rng rng(seed, kStreamInit, 0);
   for (size_t i = 0; i < l.num_layers; ++i) {
-    const float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(l.sizes[i])));
+    const DenseLayer& d = l.layers[i];
+    const float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d.in)));
     // Weights then bias, each in memory order: the stream order is the layout order.
-    for (size_t k = l.weight[i]; k < l.bias[i] + l.sizes[i + 1]; ++k) {
+    const size_t end = d.weight + d.in * d.out + (d.has_bias ? d.out : 0);
+    for (size_t k = d.weight; k < end; ++k) {
       const float v = bound * (2.0f * rng.Uniform01() - 1.0f);
       if (k >= l.trainable_begin) model.params[k - l.trainable_begin] = v;
     }
@@ -159,19 +161,20 @@ Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf)
   if (w.lean) return LeanForward(model, work, rows);
   if (Status s = CheckRows(w, rows); s != Status::kOk) return s;
   if (Status s = CheckModel(model, pf); s != Status::kOk) return s;
-  const ActivationSpec& act = w.activation;
   for (size_t i = 0; i < w.num_layers; ++i) {
-    const size_t in = w.sizes[i], out = w.sizes[i + 1];
-    const bool hidden = Hidden(w, i), relu = hidden && act.kind == ActivationKind::kRelu;
+    const DenseLayer& d = w.layers[i];
+    const size_t in = d.in, out = d.out;
+    const ActivationSpec& act = d.act;
+    const bool relu = act.kind == ActivationKind::kRelu;
     float* wt = work.scratch + w.wt[i];
-    TransposeWeights(model.at(w.weight[i]), model.at(w.bias[i]), out, in, wt, pf);
+    TransposeWeights(model.at(d.weight), BiasOf(model, d), out, in, wt, pf);
     const float* x = work.scratch + w.act[i];
     float* y = work.scratch + w.act[i + 1];
-    float* z = hidden && w.has_pre ? work.scratch + w.pre[i + 1] : y;  // the product's output
+    float* z = w.keeps_pre[i + 1] ? work.scratch + w.pre[i + 1] : y;  // the product's output
     SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
       K().linear_forward(x + b * Padded(in), Padded(in), wt, Padded(out), z + b * Padded(out), Padded(out), e - b,
                          in, out, relu, /*sparse_x=*/i == 0);
-      if (hidden && OwnPass(act))
+      if (OwnPass(act))
         K().activation_forward(act, z + b * Padded(out), y + b * Padded(out), (e - b) * Padded(out));
     });
   }
@@ -187,16 +190,15 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
   *loss = static_cast<float>(sum / static_cast<double>(rows));
   if (!std::isfinite(*loss)) return Status::kNonFinite;
 
-  // dy of layer i sits in dact[cur]; layer i writes dx (= dy of layer i-1) to the other.
-  const ActivationSpec& act = w.activation;
-  const bool relu = act.kind == ActivationKind::kRelu;
-  size_t cur = 0;
+  // Layer i reads its dy and writes its input gradient, layer i-1's dy.
   for (size_t i = w.num_layers; i-- > w.frozen;) {
-    const size_t in = w.sizes[i], out = w.sizes[i + 1];
-    const float* dy = work.scratch + w.dact[cur];
+    const DenseLayer& d = w.layers[i];
+    const size_t in = d.in, out = d.out;
+    const float* dy = work.scratch + w.dy[i];
     const float* x = work.scratch + w.act[i];
-    float* dw = work.grads + (w.weight[i] - w.trainable_begin);
-    float* db = work.grads + (w.bias[i] - w.trainable_begin);
+    float* dw = work.grads + (d.weight - w.trainable_begin);
+    // Without a bias its gradient goes to the bias row of the weight copy, unused by now.
+    float* db = d.has_bias ? work.grads + (d.bias - w.trainable_begin) : work.scratch + w.wt[i] + in * Padded(out);
     if (i == 0) {
       // The input layer's gradient as dW^T = X^T dY, which skips the zero pixels,
       // into the transposed-weight buffer the forward pass no longer needs.
@@ -207,7 +209,7 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
       });
       // dW back from dW^T, and the bias gradient of the same outputs (columns of dy).
       SplitRows(pf, out, 16, [&](size_t o0, size_t o1) {
-        K().bias_gradient(dy + o0, Padded(out), db + o0, rows, o1 - o0);
+        if (d.has_bias) K().bias_gradient(dy + o0, Padded(out), db + o0, rows, o1 - o0);
         Transpose(dwt, Padded(out), in, o0, o1, dw, in);
       });
     } else {
@@ -216,13 +218,15 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
       const bool pad = i > w.frozen;
       SplitRows(pf, out, kRowGrain, [&](size_t b, size_t e) {
         K().linear_backward_params(dy + b, Padded(out), x, Padded(in), dw + b * in, db + b, rows, in, e - b);
-        if (pad) PadRows(model.at(w.weight[i]) + b * in, e - b, in, work.scratch + w.wp[i] + b * Padded(in));
+        if (pad) PadRows(model.at(d.weight) + b * in, e - b, in, work.scratch + w.wp[i] + b * Padded(in));
       });
     }
     if (i > w.frozen) {  // the layer below is trained: it needs this layer's input gradient
       float* wp = work.scratch + w.wp[i];
-      float* dx = work.scratch + w.dact[1 - cur];
-      const float* pre = w.has_pre ? work.scratch + w.pre[i] : nullptr;
+      float* dx = work.scratch + w.dy[i - 1];
+      const ActivationSpec& act = w.act_of(i - 1);  // the derivative of the activation below
+      const bool relu = act.kind == ActivationKind::kRelu;
+      const float* pre = w.keeps_pre[i] ? work.scratch + w.pre[i] : nullptr;
       SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
         const size_t at = b * Padded(in);
         K().linear_backward_input(dy + b * Padded(out), Padded(out), wp, Padded(in), relu ? x + at : nullptr,
@@ -230,7 +234,6 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
         if (OwnPass(act))
           K().activation_backward(act, x + at, pre ? pre + at : nullptr, dx + at, (e - b) * Padded(in));
       });
-      cur = 1 - cur;
     }
   }
   return Status::kOk;
@@ -261,20 +264,19 @@ Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf) 
   const Layout& l = *model.layout;
   if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
   if (Status s = CheckModel(model, pf); s != Status::kOk) return s;
-  const size_t S = work.stride;
-  float* const buffers[2] = {work.scratch + l.sizes[0] * S, work.scratch + (l.sizes[0] + work.widest) * S};
+  const size_t S = work.plan->stride;
   for (size_t i = 0; i < l.num_layers; ++i) {
-    const size_t in = l.sizes[i], out = l.sizes[i + 1];
-    const bool hidden = Hidden(l, i), relu = hidden && l.activation.kind == ActivationKind::kRelu;
-    const float* x = i == 0 ? work.scratch : buffers[(i - 1) % 2];
-    float* y = buffers[i % 2];
-    const float* weight = model.at(l.weight[i]);
-    const float* bias = model.at(l.bias[i]);
+    const DenseLayer& d = l.layers[i];
+    const size_t in = d.in, out = d.out;
+    const bool relu = d.act.kind == ActivationKind::kRelu;
+    const float* x = work.scratch + work.plan->act[i];
+    float* y = work.scratch + work.plan->act[i + 1];
+    const float* weight = model.at(d.weight);
+    const float* bias = BiasOf(model, d);
     // Split by output unit: each row of yt is one unit over every sample.
     SplitRows(pf, out, kRowGrain, [&](size_t o0, size_t o1) {
       K().linear_forward_t(weight + o0 * in, bias + o0, x, S, y + o0 * S, S, rows, in, o1 - o0, relu);
-      if (hidden && OwnPass(l.activation))
-        K().activation_forward(l.activation, y + o0 * S, y + o0 * S, (o1 - o0) * S);
+      if (OwnPass(d.act)) K().activation_forward(d.act, y + o0 * S, y + o0 * S, (o1 - o0) * S);
     });
   }
   return Status::kOk;
@@ -285,7 +287,7 @@ Status Predict(InferRef work, size_t rows, uint16_t* labels) {
   if (!HasClassTargets(l.loss.kind)) return Status::kInvalidArgument;
   if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
   const float* z = InferOutput(work);
-  for (size_t r = 0; r < rows; ++r) labels[r] = static_cast<uint16_t>(Argmax(z + r, work.stride, l.outputs()));
+  for (size_t r = 0; r < rows; ++r) labels[r] = static_cast<uint16_t>(Argmax(z + r, work.plan->stride, l.outputs()));
   return Status::kOk;
 }
 
@@ -293,7 +295,7 @@ Status Probabilities(InferRef work, size_t rows, float* out) {
   const Layout& l = *work.layout;
   if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
   const float* z = InferOutput(work);
-  for (size_t r = 0; r < rows; ++r) OutputsToProbabilities(l.loss, z + r, work.stride, l.outputs(), out + r * l.outputs());
+  for (size_t r = 0; r < rows; ++r) OutputsToProbabilities(l.loss, z + r, work.plan->stride, l.outputs(), out + r * l.outputs());
   return Status::kOk;
 }
 

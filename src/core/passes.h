@@ -3,7 +3,7 @@
 #ifndef DESCENT_SRC_CORE_PASSES_H_
 #define DESCENT_SRC_CORE_PASSES_H_
 
-#include "descent/mlp.h"
+#include "descent/train.h"
 
 namespace descent {
 namespace internal {
@@ -30,7 +30,6 @@ inline Status CheckModel(const ModelRef& model, const ParallelFor& pf = {}) {
   return Status::kOk;
 }
 
-inline bool Hidden(const Layout& l, size_t i) { return i + 1 < l.num_layers; }
 // ReLU is fused into the products and identity needs nothing; the others take a pass of their own.
 inline bool OwnPass(const ActivationSpec& a) {
   return a.kind != ActivationKind::kRelu && a.kind != ActivationKind::kIdentity;

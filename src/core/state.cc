@@ -59,13 +59,25 @@ uint32_t Signature(const size_t* sizes, size_t count) {
 
 uint32_t Signature(const Layout& l) {
   uint32_t h = Signature(l.sizes, l.num_layers + 1);
-  const bool notebook = l.activation.kind == ActivationKind::kRelu && l.loss.kind == LossKind::kNll && l.frozen == 0;
+  // An MLP with one hidden activation signs as it always has (images saved before layer
+  // lists still load); any other list adds each layer's bias and activation.
+  const ActivationSpec* uniform = l.uniform_activation();
+  // (One Linear layer has no hidden activation: it signs as the default, ReLU, did.)
+  const ActivationSpec hidden = uniform && l.num_layers > 1 ? *uniform : ActivationSpec{};
+  const bool notebook = uniform && hidden.kind == ActivationKind::kRelu && l.loss.kind == LossKind::kNll && l.frozen == 0;
   if (notebook) return h;
-  const float parameters[4] = {l.activation.negative_slope, l.loss.label_smoothing, l.loss.delta, l.loss.pos_weight};
-  const uint8_t kinds[4] = {static_cast<uint8_t>(l.activation.kind), static_cast<uint8_t>(l.loss.kind),
+  const float parameters[4] = {hidden.negative_slope, l.loss.label_smoothing, l.loss.delta, l.loss.pos_weight};
+  const uint8_t kinds[4] = {static_cast<uint8_t>(hidden.kind), static_cast<uint8_t>(l.loss.kind),
                             static_cast<uint8_t>(l.frozen), 0};
   h ^= Fnv1a32(kinds, sizeof(kinds)) * 0x9E3779B1u;
-  return h ^ (Fnv1a32(reinterpret_cast<const uint8_t*>(parameters), sizeof(parameters)) * 0x85EBCA77u);
+  h ^= Fnv1a32(reinterpret_cast<const uint8_t*>(parameters), sizeof(parameters)) * 0x85EBCA77u;
+  if (uniform) return h;
+  for (size_t i = 0; i < l.num_layers; ++i) {
+    const uint8_t layer[2] = {static_cast<uint8_t>(l.layers[i].act.kind), static_cast<uint8_t>(l.layers[i].has_bias)};
+    h = (h ^ Fnv1a32(layer, sizeof(layer))) * 0x01000193u;
+    h ^= Fnv1a32(reinterpret_cast<const uint8_t*>(&l.layers[i].act.negative_slope), sizeof(float));
+  }
+  return h;
 }
 
 uint32_t Signature(const char* name) { return Fnv1a32(reinterpret_cast<const uint8_t*>(name), strlen(name)); }

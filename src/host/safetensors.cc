@@ -227,12 +227,19 @@ Error VerifyChecksums(const Safetensors& f, bool required) {
   return Error{};
 }
 
+std::string TensorName(const Layout& l, const ParamTensor& t) {
+  const std::string module = l.sequential_names ? std::to_string(l.layers[t.layer].module)
+                                                : "linears." + std::to_string(t.layer);
+  return module + (t.is_bias ? ".bias" : ".weight");
+}
+
 std::vector<TensorRef> WeightTensors(const Layout& l, const float* params) {
   std::vector<TensorRef> tensors;
-  for (size_t i = 0; i < l.num_layers; ++i) {
-    const std::string layer = "linears." + std::to_string(i) + ".";
-    tensors.push_back({layer + "weight", {l.sizes[i + 1], l.sizes[i]}, params + l.weight[i]});
-    tensors.push_back({layer + "bias", {l.sizes[i + 1]}, params + l.bias[i]});
+  for (size_t k = 0; k < l.num_tensors; ++k) {
+    const ParamTensor& t = l.tensors[k];
+    std::vector<size_t> shape = {t.rows};
+    if (t.cols) shape.push_back(t.cols);
+    tensors.push_back({TensorName(l, t), shape, params + t.offset});
   }
   return tensors;
 }

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "descent/mlp.h"
+#include "descent/layout.h"
 #include "src/host/files.h"
 
 namespace descent {
@@ -64,8 +64,11 @@ Error ReadSafetensors(const std::string& path, Safetensors* out, const Safetenso
 
 std::string ShapeString(const std::vector<size_t>& shape);
 
-// A model's weights and biases (params: layout.num_params floats in state_dict order)
-// under torch SimpleNet's names: linears.{i}.weight [out, in], linears.{i}.bias [out].
+// A parameter tensor's state_dict name: nn.Sequential's (`{module}.weight`) or the
+// notebook's SimpleNet's (`linears.{i}.weight`), as the layout says.
+std::string TensorName(const Layout& layout, const ParamTensor& tensor);
+// A model's parameter tensors (params: layout.num_params floats in state_dict order)
+// under their names, with torch's shapes.
 std::vector<TensorRef> WeightTensors(const Layout& layout, const float* params);
 
 // The checksums descent writes into its files' metadata: tensor_crc32 over the tensor data in file

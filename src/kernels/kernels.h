@@ -30,7 +30,7 @@ namespace kernels {
 //    sparse_x: x has many zeros, worth skipping (generic/live_terms-inl.h; same result).
 //  linear_forward_t: the same sums for activations stored transposed ([features, rows]), reading
 //    the weight [out, in] in place (no copy): yt[o,r] = relu?(sum_i w[o,i]*xt[i,r] + b[o]), sum in
-//    order i = 0..in-1 (the same bits as linear_forward). Row strides are multiples of 16.
+//    order i = 0..in-1 (the same bits as linear_forward); b == nullptr adds 0. Row strides are multiples of 16.
 //  linear_backward_input: dx[r,i] = (act[r,i] > 0) ? sum_o dy[r,o]*wp[o,i] : 0, in order o = 0..out-1;
 //    act == nullptr: no mask (activations other than ReLU apply their derivative after).
 //  linear_backward_params: dw[o,i] = sum_r dy[r,o]*x[r,i]; db[o] = sum_r dy[r,o]; in order

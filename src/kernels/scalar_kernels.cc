@@ -47,7 +47,7 @@ DESCENT_FMA_CLONES void LinearForwardT(const float* w, const float* b, const flo
     for (size_t r = 0; r < rows; ++r) {
       float acc = 0.0f;
       for (size_t i = 0; i < in; ++i) acc = fma(w[o * in + i], xt[i * xt_stride + r], acc);
-      float v = acc + b[o];
+      float v = acc + (b ? b[o] : 0.0f);
       if (relu) v = v < 0.0f ? 0.0f : v;
       yt[o * yt_stride + r] = v;
     }

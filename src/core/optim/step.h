@@ -5,7 +5,7 @@
 #ifndef DESCENT_SRC_CORE_OPTIM_STEP_H_
 #define DESCENT_SRC_CORE_OPTIM_STEP_H_
 
-#include "descent/mlp.h"
+#include "descent/train.h"
 #include "descent/optimizer.h"
 #include "src/kernels/kernels.h"
 

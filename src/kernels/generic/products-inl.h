@@ -210,7 +210,7 @@ void LinearForwardT(const float* w, const float* b, const float* xt, size_t xt_s
   using V = typename O::V;
   const size_t N = O::Lanes();
   Gemm<O, false>(w, in, 1, xt, xt_stride, out, VectorsFor<O>(rows), in, [&](size_t o, size_t vec, V sum) DESCENT_ATTR {
-    V v = sum + O::Set(b[o]);
+    V v = sum + O::Set(b ? b[o] : 0.0f);  // no bias: + 0, as the forward pass's zero bias row
     if (relu) v = O::Select(v < O::Zero(), O::Zero(), v);
     O::Store(v, yt + o * yt_stride + vec * N);
   });

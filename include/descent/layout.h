@@ -1,0 +1,337 @@
+// A model as the size-erased code sees it: an ordered list of layers (torch's
+// nn.Sequential), its parameter tensors, and where a plan puts each layer's
+// buffers. Built by one constexpr LayoutBuilder from a compile-time layer list
+// (descent/sequential.h, descent/mlp.h) or from the CLI's --net spec at run time,
+// so both find the same offsets and run the same code.
+//
+// Each Linear layer is one entry of `layers`, with the activation that follows
+// it (identity: none): the products fuse ReLU, and every other activation runs
+// as its own pass over the layer's output. Flatten and Identity change no
+// values and need no buffer; they only count in the module indices that name
+// the parameters (`3.weight`).
+#ifndef DESCENT_LAYOUT_H_
+#define DESCENT_LAYOUT_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "descent/config.h"
+#include "descent/layers.h"
+
+namespace descent {
+
+// Linear layers in one model (the arrays below are sized by it; raise it to go deeper).
+inline constexpr size_t kMaxLayers = 32;
+// Features of one layer, classes of a class loss (labels are 16-bit).
+inline constexpr size_t kMaxWidth = 65536;
+
+// One Linear layer (torch.nn.Linear: weight [out, in], bias [out]) and the activation after it.
+struct DenseLayer {
+  size_t in = 0, out = 0;
+  bool has_bias = true;
+  ActivationSpec act{ActivationKind::kIdentity};
+  size_t module = 0;             // its index in the nn.Sequential (state_dict names)
+  size_t weight = 0, bias = 0;   // offsets in parameter order (bias: has_bias only)
+};
+
+// One parameter tensor, in state_dict order: a weight [rows, cols] or a bias [rows].
+struct ParamTensor {
+  size_t layer = 0;
+  bool is_bias = false;
+  size_t offset = 0;
+  size_t rows = 0, cols = 0;  // cols == 0: one-dimensional
+  constexpr size_t size() const { return cols ? rows * cols : rows; }
+};
+
+struct Layout {
+  // The model.
+  size_t num_layers = 0;  // Linear layers
+  DenseLayer layers[kMaxLayers] = {};
+  size_t sizes[kMaxLayers + 1] = {};  // layers[i].in, then the last layer's out
+  size_t input_shape[3] = {};         // C, or C,L, or C,H,W (torch's row-major order)
+  size_t input_dims = 0;
+  LossSpec loss;  // on the last layer's outputs
+  size_t frozen = 0;  // Linear layers 0..frozen-1 get no gradient, state or update
+  // Parameter names: the notebook's SimpleNet (`linears.{i}.weight`) or nn.Sequential's (`{module}.weight`).
+  bool sequential_names = false;
+  size_t num_modules = 0;
+  size_t num_tensors = 0;
+  ParamTensor tensors[2 * kMaxLayers] = {};
+  size_t num_params = 0;
+  size_t trainable_begin = 0;  // the trained parameters are [trainable_begin, num_params)
+  size_t num_trainable = 0;
+
+  // A training workspace's plan (floats), for max_batch rows: every layer's input `act`,
+  // its kept pre-activation output `pre` (where the activation's derivative reads it),
+  // the gradient w.r.t. each layer's product output `dy`, per layer the weights transposed
+  // (plus the bias as a last row) `wt` and row-padded `wp`, the float targets of element
+  // losses. act[num_layers] holds the outputs (logits).
+  size_t max_batch = 0;
+  bool lean = false;
+  size_t act[kMaxLayers + 1] = {};
+  size_t pre[kMaxLayers + 1] = {};
+  bool keeps_pre[kMaxLayers + 1] = {};
+  size_t dy[kMaxLayers] = {};
+  size_t wt[kMaxLayers] = {};
+  size_t wp[kMaxLayers] = {};
+  size_t targets = 0;   // max_batch * outputs floats, element losses only
+  size_t grad_row = 0;  // LeanPlan: one row of a weight gradient and a bias gradient
+  size_t workspace_floats = 0;
+
+  constexpr size_t inputs() const { return sizes[0]; }
+  constexpr size_t outputs() const { return sizes[num_layers]; }
+  // The activation that follows layer i (identity: none).
+  constexpr const ActivationSpec& act_of(size_t i) const { return layers[i].act; }
+  // The hidden activation when every hidden layer has the same one and the last none (the
+  // MLPs of Model<Sizes<...>> and --layers), else nullptr.
+  constexpr const ActivationSpec* uniform_activation() const {
+    if (layers[num_layers - 1].act.kind != ActivationKind::kIdentity) return nullptr;
+    for (size_t i = 0; i < num_layers; ++i)
+      if (!layers[i].has_bias) return nullptr;
+    for (size_t i = 1; i + 1 < num_layers; ++i)
+      if (layers[i].act.kind != layers[0].act.kind || layers[i].act.negative_slope != layers[0].act.negative_slope)
+        return nullptr;
+    return &layers[0].act;
+  }
+
+  // The MLP of Model<Sizes<...>, Act, Loss, Frozen<k>> and of --layers: `count` sizes, the
+  // activation after every layer but the last, SimpleNet's names; with a plan for max_batch rows.
+  static constexpr Layout Of(const size_t* s, size_t count, size_t max_batch, ActivationSpec activation = {},
+                             LossSpec loss = {}, size_t frozen = 0, bool lean = false);
+  // This model with a training plan for max_batch rows.
+  constexpr Layout Planned(size_t batch, bool lean_plan) const {
+    Layout l = *this;
+    l.max_batch = batch;
+    l.lean = lean_plan;
+    l.workspace_floats = 0;
+    if (batch == 0) return l;
+    size_t at = lean_plan ? l.LeanBuffers() : l.FastBuffers();
+    l.targets = at;
+    at += HasClassTargets(loss.kind) ? 0 : batch * outputs();
+    l.workspace_floats = at;
+    return l;
+  }
+
+ private:
+  constexpr size_t Rows(size_t width) const { return max_batch * Padded(width); }
+  // Whether the output of layer j-1 (= act[j]) is kept before its activation.
+  constexpr bool NeedsPre(size_t j) const { return j > 0 && NeedsPreActivation(layers[j - 1].act); }
+  // FastPlan: every activation, two gradient buffers of the widest layer (layer i's dy in
+  // one, its input gradient into the other), and per layer the weights transposed (with the
+  // bias as a last row) and row-padded.
+  constexpr size_t FastBuffers() {
+    size_t at = 0, widest = 0;
+    for (size_t i = 0; i <= num_layers; ++i) {
+      act[i] = at;
+      at += Rows(sizes[i]);
+      widest = i > 0 && Padded(sizes[i]) > widest ? Padded(sizes[i]) : widest;
+    }
+    for (size_t j = 1; j <= num_layers; ++j) {
+      keeps_pre[j] = NeedsPre(j);
+      if (!keeps_pre[j]) continue;
+      pre[j] = at;
+      at += Rows(sizes[j]);
+    }
+    const size_t buffers[2] = {at, at + max_batch * widest};
+    at += 2 * max_batch * widest;
+    for (size_t i = 0; i < num_layers; ++i) dy[i] = buffers[(num_layers - 1 - i) % 2];
+    for (size_t i = 0; i < num_layers; ++i) {
+      wt[i] = at;
+      at += (sizes[i] + 1) * Padded(sizes[i + 1]);
+      wp[i] = at;
+      at += i <= frozen ? 0 : sizes[i + 1] * Padded(sizes[i]);  // only layers above a trained one pass a gradient down
+    }
+    return at;
+  }
+  // LeanPlan: the input is read where the caller keeps it; only the hidden outputs the
+  // backward pass reads are kept (from the first trained layer's input up); the frozen
+  // layers' outputs, the logits and the gradients share two buffers, each sized for what
+  // passes through it; one weight-gradient row.
+  constexpr size_t LeanBuffers() {
+    const size_t n = num_layers;
+    size_t at = 0;
+    for (size_t j = 1; j < n; ++j) {
+      if (j < frozen) continue;
+      act[j] = at;
+      at += Rows(sizes[j]);
+      keeps_pre[j] = NeedsPre(j) && j > frozen;  // read by layer j's input gradient
+      if (keeps_pre[j]) {
+        pre[j] = at;
+        at += Rows(sizes[j]);
+      }
+    }
+    keeps_pre[n] = NeedsPre(n);  // the last layer's own activation, undone before its backward
+    if (keeps_pre[n]) {
+      pre[n] = at;
+      at += Rows(sizes[n]);
+    }
+    // Buffer 0 holds the loss's gradient (layer n-1's dy) and buffer 1 the logits; going down,
+    // layer i's dy alternates between them, and so do the frozen layers' outputs going up.
+    size_t slot[2] = {Rows(sizes[n]), Rows(sizes[n])};
+    for (size_t j = 1; j < frozen; ++j) slot[(j - 1) % 2] = Max(slot[(j - 1) % 2], Rows(sizes[j]));
+    for (size_t i = frozen + 1; i < n; ++i) {  // layer i's input gradient is layer i-1's dy
+      const size_t k = (n - i) % 2;
+      slot[k] = Max(slot[k], Rows(sizes[i]));
+    }
+    const size_t buffers[2] = {at, at + slot[0]};
+    at += slot[0] + slot[1];
+    for (size_t i = 0; i < n; ++i) dy[i] = buffers[(n - 1 - i) % 2];
+    for (size_t j = 1; j < frozen && j < n; ++j) act[j] = buffers[(j - 1) % 2];
+    act[n] = buffers[1];
+    size_t row = 0, column = 0;
+    for (size_t i = frozen; i < n; ++i) {
+      row = Max(row, sizes[i]);
+      column = Max(column, sizes[i + 1]);
+    }
+    grad_row = at;
+    return at + row + column;
+  }
+  static constexpr size_t Max(size_t a, size_t b) { return a > b ? a : b; }
+};
+
+// Why a layer list cannot be built, as a code (the compile-time list turns each into a
+// static_assert; the CLI into a message naming the item).
+enum class LayoutError : uint8_t {
+  kNone,
+  kTooManyLayers,      // more than kMaxLayers Linear layers
+  kBadWidth,           // a Linear's out_features outside [1, kMaxWidth]
+  kMultiDimensional,   // a Linear on a [C, L] or [C, H, W] input without Flatten
+  kActivationPlace,    // an activation not right after a Linear
+  kFrozenAfterTrained, // only leading Linear layers can be frozen
+  kNoLinear,           // no Linear layer at all
+  kAllFrozen,          // nothing to train
+  kBadInput,           // an input shape with a zero or too many features
+  kBadActivation,      // InvalidReason(ActivationSpec)
+  kBadLoss,            // InvalidReason(LossSpec)
+  kTooFewOutputs,      // a class loss over one output
+  kTooManyClasses,     // a class loss over more than kMaxWidth outputs
+};
+constexpr const char* Describe(LayoutError e) {
+  switch (e) {
+    case LayoutError::kNone: return "";
+    case LayoutError::kTooManyLayers: return "too many Linear layers (kMaxLayers)";
+    case LayoutError::kBadWidth: return "a Linear's out_features must be in [1, 65536]";
+    case LayoutError::kMultiDimensional:
+      return "a Linear on a multi-dimensional input acts on its last dimension in torch: put flatten before it";
+    case LayoutError::kActivationPlace: return "an activation must follow a Linear (at most one after each)";
+    case LayoutError::kFrozenAfterTrained: return "only leading Linear layers can be frozen";
+    case LayoutError::kNoLinear: return "a model needs at least one Linear layer";
+    case LayoutError::kAllFrozen: return "at least the last Linear layer must be trained";
+    case LayoutError::kBadInput: return "the input shape must have 1 to 3 dimensions, each in [1, 65536]";
+    case LayoutError::kBadActivation: return "invalid activation parameters";
+    case LayoutError::kBadLoss: return "invalid loss parameters";
+    case LayoutError::kTooFewOutputs:
+      return "log-softmax + NLL / cross-entropy needs at least two outputs (one output: mse, l1, huber or bce)";
+    case LayoutError::kTooManyClasses: return "labels are 16-bit: at most 65536 classes";
+  }
+  return "";
+}
+
+// Builds a Layout layer by layer, in nn.Sequential's order; each call answers kNone or why
+// the layer cannot follow the ones before it (the layout is then unusable).
+class LayoutBuilder {
+ public:
+  constexpr LayoutBuilder(const size_t* shape, size_t dims, bool sequential_names) {
+    l_.sequential_names = sequential_names;
+    l_.input_dims = dims;
+    size_t features = 1;
+    bool ok = dims >= 1 && dims <= 3;
+    for (size_t d = 0; ok && d < dims; ++d) {
+      ok = shape[d] >= 1 && shape[d] <= kMaxWidth;
+      l_.input_shape[d] = shape[d];
+      features *= ok ? shape[d] : 1;
+    }
+    if (!ok || features > (size_t{1} << 26)) error_ = LayoutError::kBadInput;
+    width_ = features;
+    dims_ = dims;
+  }
+  constexpr LayoutError Linear(size_t out, bool bias = true, bool frozen = false) {
+    if (error_ != LayoutError::kNone) return error_;
+    if (l_.num_layers == kMaxLayers) return Fail(LayoutError::kTooManyLayers);
+    if (out == 0 || out > kMaxWidth) return Fail(LayoutError::kBadWidth);
+    if (dims_ > 1) return Fail(LayoutError::kMultiDimensional);
+    if (frozen && l_.frozen != l_.num_layers) return Fail(LayoutError::kFrozenAfterTrained);
+    DenseLayer& d = l_.layers[l_.num_layers++];
+    d.in = width_;
+    d.out = out;
+    d.has_bias = bias;
+    d.module = l_.num_modules++;
+    l_.frozen += frozen;
+    width_ = out;
+    can_activate_ = true;
+    return LayoutError::kNone;
+  }
+  constexpr LayoutError Activation(const ActivationSpec& a) {
+    if (error_ != LayoutError::kNone) return error_;
+    if (InvalidReason(a)) return Fail(LayoutError::kBadActivation);
+    if (a.kind == ActivationKind::kIdentity) return Identity();
+    if (!can_activate_) return Fail(LayoutError::kActivationPlace);
+    l_.layers[l_.num_layers - 1].act = a;
+    can_activate_ = false;
+    ++l_.num_modules;
+    return LayoutError::kNone;
+  }
+  constexpr LayoutError Flatten() {
+    if (error_ != LayoutError::kNone) return error_;
+    dims_ = 1;
+    ++l_.num_modules;
+    return LayoutError::kNone;
+  }
+  constexpr LayoutError Identity() {
+    if (error_ != LayoutError::kNone) return error_;
+    ++l_.num_modules;
+    return LayoutError::kNone;
+  }
+  // The loss, the parameter tensors and their offsets: the model is complete.
+  constexpr LayoutError Finish(const LossSpec& loss) {
+    if (error_ != LayoutError::kNone) return error_;
+    if (l_.num_layers == 0) return Fail(LayoutError::kNoLinear);
+    if (l_.frozen == l_.num_layers) return Fail(LayoutError::kAllFrozen);
+    if (InvalidReason(loss)) return Fail(LayoutError::kBadLoss);
+    if (HasClassTargets(loss.kind) && width_ < 2) return Fail(LayoutError::kTooFewOutputs);
+    if (HasClassTargets(loss.kind) && width_ > kMaxWidth) return Fail(LayoutError::kTooManyClasses);
+    l_.loss = loss;
+    for (size_t i = 0; i < l_.num_layers; ++i) {
+      DenseLayer& d = l_.layers[i];
+      l_.sizes[i] = d.in;
+      if (i == l_.frozen) l_.trainable_begin = l_.num_params;
+      d.weight = l_.num_params;
+      l_.tensors[l_.num_tensors++] = {i, false, d.weight, d.out, d.in};
+      l_.num_params += d.in * d.out;
+      if (d.has_bias) {
+        d.bias = l_.num_params;
+        l_.tensors[l_.num_tensors++] = {i, true, d.bias, d.out, 0};
+        l_.num_params += d.out;
+      }
+    }
+    l_.sizes[l_.num_layers] = width_;
+    l_.num_trainable = l_.num_params - l_.trainable_begin;
+    return LayoutError::kNone;
+  }
+  constexpr LayoutError error() const { return error_; }
+  constexpr const Layout& layout() const { return l_; }
+  constexpr size_t width() const { return width_; }  // features after the layers so far
+  constexpr size_t dims() const { return dims_; }
+
+ private:
+  constexpr LayoutError Fail(LayoutError e) { return error_ = e; }
+  Layout l_;
+  LayoutError error_ = LayoutError::kNone;
+  size_t width_ = 0, dims_ = 0;
+  bool can_activate_ = false;
+};
+
+constexpr Layout Layout::Of(const size_t* s, size_t count, size_t max_batch, ActivationSpec activation,
+                            LossSpec loss, size_t frozen, bool lean) {
+  LayoutBuilder b(s, 1, false);
+  for (size_t i = 1; i < count; ++i) {
+    b.Linear(s[i], true, i - 1 < frozen);
+    if (i + 1 < count) b.Activation(activation);
+  }
+  b.Finish(loss);
+  return b.layout().Planned(max_batch, lean);
+}
+
+}  // namespace descent
+
+#endif  // DESCENT_LAYOUT_H_
