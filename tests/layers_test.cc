@@ -306,6 +306,25 @@ TEST_CASE("curves: tanh + MSE, sigmoid + BCE, GELU + cross-entropy, a frozen lay
                                                                  kCurve_frozen_relu_nll_final);
 }
 
+struct Leaky02 {
+  static constexpr ActivationSpec kSpec{ActivationKind::kLeakyRelu, 0.2f};
+};
+
+TEST_CASE("curves: layer lists (an activation per layer, a Linear without bias, a sigmoid on the outputs): torch's") {
+  using namespace golden;
+  const std::vector<float> diabetes = Floats(kDiabetesX), diabetes_y = Floats(kDiabetesY), digits = Floats(kDigitsX);
+  Sgd sgd;
+  sgd.lr = 0.05, sgd.momentum = 0.9;
+  Adam adam;
+  adam.lr = 0.01;
+  using Mixed = Sequential<Input<64>, Linear<32>, Tanh, Linear<16, false>, Leaky02, Linear<10>, CrossEntropy>;
+  CheckCurve<Mixed>("list_mixed_ce", adam, kCurve_list_mixed_ce_init, digits.data(), kDigitsY,
+                    kCurve_list_mixed_ce_losses, kCurve_list_mixed_ce_final);
+  using Squashed = Sequential<Input<10>, Linear<16>, Gelu, Linear<1>, Sigmoid, Mse>;
+  CheckCurve<Squashed>("list_sigmoid_out_mse", sgd, kCurve_list_sigmoid_out_mse_init, diabetes.data(),
+                       diabetes_y.data(), kCurve_list_sigmoid_out_mse_losses, kCurve_list_sigmoid_out_mse_final);
+}
+
 TEST_CASE("frozen layers: no gradient, state or input-gradient buffers for them") {
   using Full = Mlp<784, 100, 100, 10>;
   using Tuned = Model<Sizes<784, 100, 100, 10>, Relu, Nll, Frozen<2>>;

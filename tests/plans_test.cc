@@ -130,6 +130,43 @@ TEST_CASE("plans: LeanPlan gives FastPlan's bits with clipping, frozen layers, f
   Same<Model<Sizes<50, 9, 300>, Identity, CrossEntropy>>("16-bit labels", adam);
 }
 
+// Layer lists: an activation per layer, Linear layers without a bias, an activation after
+// the last layer, frozen leading layers.
+struct Leaky02 {
+  static constexpr ActivationSpec kSpec{ActivationKind::kLeakyRelu, 0.2f};
+};
+using Mixed = Sequential<Input<50>, Linear<12>, Tanh, Linear<9, false>, Relu, Linear<7>, Leaky02, Linear<4>, Nll>;
+using NoBias = Sequential<Input<50>, Linear<12, false>, Gelu, Linear<7, false>, Sigmoid, Linear<3, false>, Huber>;
+using Squashed = Sequential<Input<50>, Linear<12>, Relu, Linear<2>, Sigmoid, Mse>;
+using Gated = Sequential<Input<50>, Linear<12>, Relu, Linear<1>, Gelu, L1>;
+using FrozenList = Sequential<Input<50>, Freeze<Linear<12, false>>, Tanh, Linear<7>, Relu, Linear<4>, CrossEntropy>;
+
+TEST_CASE("plans: layer lists (an activation per layer, no bias, a last activation, frozen) give FastPlan's bits on LeanPlan") {
+  Adam adam;
+  adam.lr = 0.02;
+  GradClip norm;
+  norm.max_norm = 0.5;
+  Same<Mixed>("tanh, relu, leaky(0.2); a Linear without bias", adam);
+  Same<Mixed>("the same, clipped by norm, float rows", adam, false, norm);
+  Same<NoBias>("no biases, gelu and sigmoid, huber", adam, false, norm);
+  Same<Squashed>("sigmoid on the outputs, mse", adam, false);
+  Same<Gated>("gelu on the output (its input kept), l1", adam, false, norm);
+  Same<FrozenList>("a frozen first layer without bias", adam, true, norm);
+}
+
+TEST_CASE("plans: the notebook's MLP as a layer list trains to the same bits") {
+  using List = Sequential<Input<50>, Linear<12>, Relu, Linear<7>, Relu, Linear<4>>;
+  using Net = Mlp<50, 12, 7, 4>;
+  static_assert(List::kNumParams == Net::kNumParams && List::kLayout.sequential_names, "");
+  Adam adam;
+  adam.lr = 0.01;
+  const Data d = MakeData(50, 4, 4, 3);
+  for (bool bytes : {true, false}) {
+    CHECK(SameBits(Train<List, FastPlan>(adam, d, bytes, {}, nullptr), Train<Net, FastPlan>(adam, d, bytes, {}, nullptr)));
+    CHECK(SameBits(Train<List, LeanPlan>(adam, d, bytes, {}, nullptr), Train<Net, LeanPlan>(adam, d, bytes, {}, nullptr)));
+  }
+}
+
 TEST_CASE("plans: a lean workspace holds no gradient, no weight copies and no input copy") {
   using Net = Mlp<784, 32, 10>;
   using Lean = Workspace<Net, 32, LeanPlan>;
