@@ -82,29 +82,40 @@ namespace internal {
 void Clip(float* grads, const Layout& layout, const GradClip& clip);
 }  // namespace internal
 
+namespace internal {
+// TrainStep on size-erased views: the one training step of the project (the CLI's
+// run-time models take it too). Opt: step(params, grads, pf, &finite), hyperparameters(),
+// clock(), slot(k) and kSlots, as descent::Optimizer has them. kLean: the workspace's plan.
+template <bool kLean, class Opt>
+Status TrainStepOn(ModelRef model, WorkRef work, Opt& opt, size_t rows, float* loss, const ParallelFor& pf,
+                   const GradClip& clip) {
+  const size_t n = work.layout->num_trainable;
+  if constexpr (kLean) {  // each gradient row updates its weights as soon as it exists
+    using Rule = std::remove_reference_t<decltype(opt.hyperparameters())>;
+    float* slots[Opt::kSlots + 1];
+    for (size_t k = 0; k < Opt::kSlots; ++k) slots[k] = opt.slot(k);
+    FusedStep<Rule> step{&opt.hyperparameters(), &opt.clock(), model.params, slots, n};
+    if (Status s = LeanTrainStep(model, work, rows, loss, pf, clip, step.Sink()); s != Status::kOk) return s;
+    return ParamsFinite(model.params, n) ? Status::kOk : Status::kNonFinite;
+  } else {
+    if (Status s = ForwardBackward(model, work, rows, loss, pf); s != Status::kOk) return s;
+    if (clip.max_norm > 0.0 || clip.clip_value > 0.0) Clip(work.grads, *work.layout, clip);
+    bool finite = false;  // checked range by range by the core that just updated it
+    if (Status s = opt.step(model.params, work.grads, pf, &finite); s != Status::kOk) return s;
+    return finite ? Status::kOk : Status::kNonFinite;
+  }
+}
+}  // namespace internal
+
 // One training step: ForwardBackward, clipping (descent/clip.h), then the
-// optimizer's update. kNonFinite when the loss is not finite (the parameters
-// are left untouched) or when the update made a parameter non-finite.
+// optimizer's update (LeanPlan: fused, row by row). kNonFinite when the loss is not
+// finite (the parameters are left untouched) or when the update made a parameter
+// non-finite.
 template <class Net, class Ws, class Opt>
 Status TrainStep(Net& net, Ws& ws, Opt& opt, size_t rows, float* loss, const ParallelFor& pf = {},
                  const GradClip& clip = {}) {
   static_assert(Opt::kNumParams == Net::kNumTrainable, "optimizer sized for another model (its trained parameters)");
-  if constexpr (Ws::kLean) {  // each gradient row updates its weights as soon as it exists
-    using Rule = std::remove_reference_t<decltype(opt.hyperparameters())>;
-    float* slots[Opt::kSlots + 1];
-    for (size_t k = 0; k < Opt::kSlots; ++k) slots[k] = opt.slot(k);
-    internal::FusedStep<Rule> step{&opt.hyperparameters(), &opt.clock(), net.params(), slots, Net::kNumTrainable};
-    if (Status s = internal::LeanTrainStep(internal::Ref(net), internal::Ref(ws), rows, loss, pf, clip, step.Sink());
-        s != Status::kOk)
-      return s;
-  } else {
-    if (Status s = ForwardBackward(net, ws, rows, loss, pf); s != Status::kOk) return s;
-    if (clip.max_norm > 0.0 || clip.clip_value > 0.0) internal::Clip(ws.grads(), Net::kLayout, clip);
-    bool finite = false;  // checked range by range by the core that just updated it
-    if (Status s = opt.step(net.params(), ws.grads(), pf, &finite); s != Status::kOk) return s;
-    return finite ? Status::kOk : Status::kNonFinite;
-  }
-  return internal::ParamsFinite(net.params(), Net::kNumTrainable) ? Status::kOk : Status::kNonFinite;
+  return internal::TrainStepOn<Ws::kLean>(internal::Ref(net), internal::Ref(ws), opt, rows, loss, pf, clip);
 }
 
 }  // namespace descent

@@ -59,7 +59,7 @@ using DefaultPlan = std::conditional_t<DESCENT_DEFAULT_LEAN != 0, LeanPlan, Fast
 namespace internal {
 // Where a LeanPlan workspace reads its input rows (the caller's memory).
 struct InputRows {
-  const uint8_t* bytes = nullptr;  // LoadImages: scaled by 1/256 as they are read
+  const uint8_t* bytes = nullptr;  // LoadImages: scaled by 1/256 as they are read (or shifted and scaled)
   const float* floats = nullptr;   // LoadRows: (x - shift) * scale as they are read
   const uint32_t* order = nullptr;
   const float* shift = nullptr;

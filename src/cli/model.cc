@@ -11,13 +11,6 @@
 namespace descent {
 namespace cli {
 namespace {
-const char* const kActivationNames[] = {"relu", "leaky-relu", "tanh", "sigmoid", "gelu", "gelu-tanh", "identity"};
-const ActivationKind kActivationKinds[] = {ActivationKind::kRelu, ActivationKind::kLeakyRelu, ActivationKind::kTanh,
-                                           ActivationKind::kSigmoid, ActivationKind::kGelu, ActivationKind::kGeluTanh,
-                                           ActivationKind::kIdentity};
-const char* const kLossNames[] = {"nll", "cross-entropy", "mse", "l1", "huber", "bce"};
-const LossKind kLossKinds[] = {LossKind::kNll, LossKind::kCrossEntropy, LossKind::kMse,
-                               LossKind::kL1, LossKind::kHuber, LossKind::kBceWithLogits};
 
 std::string Number(double v) {
   char buf[32];
@@ -42,73 +35,6 @@ bool ParseFloats(const std::string& text, size_t n, std::vector<float>* out) {
   return *p == '\0';
 }
 }  // namespace
-
-const std::vector<std::string>& ActivationNames() {
-  static const std::vector<std::string> names(std::begin(kActivationNames), std::end(kActivationNames));
-  return names;
-}
-const std::vector<std::string>& LossNames() {
-  static const std::vector<std::string> names(std::begin(kLossNames), std::end(kLossNames));
-  return names;
-}
-const char* Name(ActivationKind kind) {
-  for (size_t i = 0; i < std::size(kActivationKinds); ++i)
-    if (kActivationKinds[i] == kind) return kActivationNames[i];
-  return "?";
-}
-const char* Name(LossKind kind) {
-  for (size_t i = 0; i < std::size(kLossKinds); ++i)
-    if (kLossKinds[i] == kind) return kLossNames[i];
-  return "?";
-}
-bool ParseActivation(const std::string& name, ActivationKind* kind) {
-  for (size_t i = 0; i < std::size(kActivationKinds); ++i)
-    if (name == kActivationNames[i]) return *kind = kActivationKinds[i], true;
-  return false;
-}
-bool ParseLoss(const std::string& name, LossKind* kind) {
-  for (size_t i = 0; i < std::size(kLossKinds); ++i)
-    if (name == kLossNames[i]) return *kind = kLossKinds[i], true;
-  return false;
-}
-
-std::string Architecture::Sizes() const {
-  std::string s;
-  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "-" : "") + std::to_string(sizes[i]);
-  return s;
-}
-
-std::string Architecture::Describe() const {
-  std::string s = Sizes() + " " + Name(activation.kind);
-  if (activation.kind == ActivationKind::kLeakyRelu) s += "(" + Number(activation.negative_slope) + ")";
-  s += std::string(" ") + Name(loss.kind);
-  if (loss.kind == LossKind::kCrossEntropy && loss.label_smoothing != 0.0f)
-    s += "(label_smoothing=" + Number(loss.label_smoothing) + ")";
-  if (loss.kind == LossKind::kHuber) s += "(delta=" + Number(loss.delta) + ")";
-  if (loss.kind == LossKind::kBceWithLogits && loss.pos_weight != 1.0f) s += "(pos_weight=" + Number(loss.pos_weight) + ")";
-  return s;
-}
-
-std::string Architecture::Title() const {
-  const Architecture notebook;
-  return Describe() == Sizes() + " " + notebook.Describe().substr(notebook.Sizes().size() + 1) ? Sizes() : Describe();
-}
-
-Layout Architecture::MakeLayout(size_t max_batch) const {
-  return Layout::Of(sizes.data(), sizes.size(), max_batch, activation, loss, 0);
-}
-
-std::string InvalidReason(const Architecture& a) {
-  if (a.sizes.size() < 2) return "a model needs an input and an output size";
-  if (a.sizes.size() > kMaxLayers + 1) return "at most " + std::to_string(kMaxLayers) + " layers";
-  for (size_t s : a.sizes)
-    if (s == 0 || s > 65536) return "layer sizes must be in [1, 65536]";
-  if (HasClassTargets(a.loss.kind) && a.outputs() < 2)
-    return std::string(Name(a.loss.kind)) + " needs at least two outputs (one output: mse, l1, huber or bce)";
-  if (const char* why = InvalidReason(a.activation)) return why;
-  if (const char* why = InvalidReason(a.loss)) return why;
-  return "";
-}
 
 bool InputTransform::IsPixelScale() const {
   if (!shift.empty()) return false;
@@ -156,9 +82,9 @@ void Net::Configure(const Architecture& architecture) {
   transform_ = UniformScale(architecture.inputs(), 1.0 / 256.0);
 }
 
-void TrainWorkspace::Configure(const Architecture& architecture, size_t max_batch) {
-  layout_ = architecture.MakeLayout(max_batch);
-  grads_.assign(layout_.num_trainable, 0.0f);
+void TrainWorkspace::Configure(const Architecture& architecture, size_t max_batch, bool lean) {
+  layout_ = architecture.MakeLayout(max_batch, lean);
+  grads_.assign(lean ? 0 : layout_.num_trainable, 0.0f);
   scratch_.assign(layout_.workspace_floats, 0.0f);
   row_loss_.assign(max_batch, 0.0f);
   const bool classes = HasClassTargets(architecture.loss.kind);
@@ -167,20 +93,26 @@ void TrainWorkspace::Configure(const Architecture& architecture, size_t max_batc
 }
 
 internal::WorkRef TrainWorkspace::Ref() {
-  return {&layout_, grads_.data(), scratch_.data(), row_loss_.data(), labels8_.empty() ? nullptr : labels8_.data(),
-          labels16_.empty() ? nullptr : labels16_.data(), {}};  // a FastPlan workspace: no caller rows
+  return {&layout_, grads_.empty() ? nullptr : grads_.data(), scratch_.data(), row_loss_.data(),
+          labels8_.empty() ? nullptr : labels8_.data(), labels16_.empty() ? nullptr : labels16_.data(), rows_};
 }
 
 Status TrainWorkspace::Load(const host::Dataset& data, const InputTransform& transform, const uint32_t* order,
                             size_t rows, const ParallelFor& pf) {
   // Bytes at the notebook's scale take the vectorized 1/256; anything else the transform itself.
   const bool pixel_scale = !data.pixels.empty() && transform.IsPixelScale();
-  const Status s = internal::LoadFeatures(
-      layout_, scratch_.data() + layout_.act[0], Padded(layout_.inputs()), 1, layout_.max_batch,
-      data.pixels.empty() ? nullptr : data.pixels.data(), data.values.empty() ? nullptr : data.values.data(), order,
-      rows, transform.shift.empty() ? nullptr : transform.shift.data(), pixel_scale ? nullptr : transform.scale.data(),
-      pf);
-  if (s != Status::kOk) return s;
+  const uint8_t* bytes = data.pixels.empty() ? nullptr : data.pixels.data();
+  const float* floats = data.values.empty() ? nullptr : data.values.data();
+  const float* shift = transform.shift.empty() ? nullptr : transform.shift.data();
+  const float* scale = pixel_scale ? nullptr : transform.scale.data();
+  if (layout_.lean) {  // read where they are during the step (the data, order and transform outlive it)
+    if (rows == 0 || rows > layout_.max_batch) return Status::kCapacityExceeded;
+    rows_ = {bytes, floats, order, shift, scale};
+  } else if (Status s = internal::LoadFeatures(layout_, scratch_.data() + layout_.act[0], Padded(layout_.inputs()), 1,
+                                               layout_.max_batch, bytes, floats, order, rows, shift, scale, pf);
+             s != Status::kOk) {
+    return s;
+  }
   for (size_t r = 0; r < rows; ++r) {
     const size_t i = order ? order[r] : r;
     if (!labels8_.empty()) labels8_[r] = static_cast<uint8_t>(data.Target(i));
@@ -194,7 +126,9 @@ host::Error PrepareData(const Architecture& a, host::Dataset* data) {
   const std::string& file = data->source;
   if (data->features != a.inputs())
     return host::Fail(file, "has " + std::to_string(data->features) + " features per sample, the model takes " +
-                                std::to_string(a.inputs()) + " (--layers " + a.Sizes() + ")");
+                                std::to_string(a.inputs()) +
+                                (a.sequential ? " (input shape [" + a.InputShape() + "])"
+                                              : " (--layers " + a.Sizes() + ")"));
   const std::string& labels = data->labels_source;
   if (HasClassTargets(a.loss.kind)) {
     for (size_t i = 0; i < data->count; ++i) {
@@ -207,7 +141,8 @@ host::Error PrepareData(const Architecture& a, host::Dataset* data) {
   } else {
     if (a.outputs() != 1)
       return host::Fail(labels, "has one target per sample, the model has " + std::to_string(a.outputs()) +
-                                    " outputs (--loss " + Name(a.loss.kind) + " reads one target: end --layers with 1)");
+                                    " outputs (--loss " + Name(a.loss.kind) + " reads one target: end " +
+                                    (a.sequential ? "--net with linear(1))" : "--layers with 1)"));
     if (a.loss.kind == LossKind::kBceWithLogits)
       for (size_t i = 0; i < data->count; ++i)
         if (!(data->Target(i) >= 0.0f && data->Target(i) <= 1.0f))
@@ -225,9 +160,16 @@ std::vector<host::TensorRef> WeightTensors(const Net& net) { return host::Weight
 
 host::Metadata ModelMetadata(const Net& net) {
   const Architecture& a = net.architecture();
-  host::Metadata m = {{"format", "pt"}, {"architecture", a.Sizes()}, {"activation", Name(a.activation.kind)},
-                      {"loss", Name(a.loss.kind)}};
-  if (a.activation.kind == ActivationKind::kLeakyRelu) m.push_back({"negative_slope", Number(a.activation.negative_slope)});
+  host::Metadata m = {{"format", "pt"}, {"architecture", a.Sizes()}};
+  if (a.sequential) {  // the layer list as --net takes it, on its input shape
+    m.push_back({"net", a.Spec()});
+    m.push_back({"input_shape", a.InputShape()});
+  } else {
+    m.push_back({"activation", Name(a.activation.kind)});
+  }
+  m.push_back({"loss", Name(a.loss.kind)});
+  if (!a.sequential && a.activation.kind == ActivationKind::kLeakyRelu)
+    m.push_back({"negative_slope", Number(a.activation.negative_slope)});
   if (a.loss.kind == LossKind::kCrossEntropy) m.push_back({"label_smoothing", Number(a.loss.label_smoothing)});
   if (a.loss.kind == LossKind::kHuber) m.push_back({"delta", Number(a.loss.delta)});
   if (a.loss.kind == LossKind::kBceWithLogits) m.push_back({"pos_weight", Number(a.loss.pos_weight)});
@@ -242,14 +184,23 @@ host::Metadata ModelMetadata(const Net& net) {
 host::Error ReadModelMetadata(const host::Safetensors& file, Architecture* a, InputTransform* transform) {
   *a = Architecture{};
   const std::string* sizes = file.Meta("architecture");
+  std::vector<size_t> widths(std::begin(kNotebookSizes), std::end(kNotebookSizes));
   if (sizes) {
-    a->sizes.clear();
+    widths.clear();
     size_t value = 0, digits = 0;
     for (const char c : *sizes + "-") {
       if (c >= '0' && c <= '9' && digits < 6) value = value * 10 + static_cast<size_t>(c - '0'), ++digits;
-      else if (c == '-' && digits) a->sizes.push_back(value), value = 0, digits = 0;
+      else if (c == '-' && digits) widths.push_back(value), value = 0, digits = 0;
       else return host::Fail(file.path, "has a malformed architecture `" + *sizes + "`");
     }
+  }
+  if (const std::string* net = file.Meta("net")) {  // a layer list (--net)
+    std::string why;
+    const std::string* shape = file.Meta("input_shape");
+    if (!ParseNet(*net, &a->modules, &why)) return host::Fail(file.path, "has a malformed net: " + why);
+    if (!shape || !ParseShape(*shape, &a->input_shape))
+      return host::Fail(file.path, "has a net without a valid input_shape (C, C,L or C,H,W)");
+    a->sequential = true;
   }
   auto number = [&](const char* key, float* out) {
     const std::string* v = file.Meta(key);
@@ -264,6 +215,7 @@ host::Error ReadModelMetadata(const host::Safetensors& file, Architecture* a, In
       !number("negative_slope", &a->activation.negative_slope) || !number("label_smoothing", &a->loss.label_smoothing) ||
       !number("delta", &a->loss.delta) || !number("pos_weight", &a->loss.pos_weight))
     return host::Fail(file.path, "has an activation or loss this program does not know");
+  if (!a->sequential) *a = Architecture::Mlp(widths, a->activation, a->loss);
   if (const std::string why = InvalidReason(*a); !why.empty())
     return host::Fail(file.path, "describes an unusable model: " + why);
   *transform = UniformScale(a->inputs(), 1.0 / 256.0);
@@ -295,17 +247,22 @@ host::Error LoadModel(const std::string& path, bool adopt, Net* net) {
   Architecture a;
   InputTransform transform;
   if (host::Error e = ReadModelMetadata(file, &a, &transform)) return e;
-  if (!adopt && a.Describe() != net->architecture().Describe())
-    return host::Fail(path, "holds a " + a.Describe() + " model, this run's is " + net->architecture().Describe());
+  const Architecture& ours = net->architecture();
+  const bool described = file.Meta("architecture") || file.Meta("net");
+  // A file without descent's description (torch's state_dict) has this run's layers, as far as its
+  // tensors' names and shapes agree (ReadWeights checks each). Weights do not depend on the loss.
+  if (!adopt && described && (a.sequential != ours.sequential || a.Spec() != ours.Spec() || a.InputShape() != ours.InputShape()))
+    return host::Fail(path, "holds a " + a.Describe() + " model, this run's is " + ours.Describe());
+  if (!adopt) a = ours;
   Net staging;
   staging.Configure(a);
   staging.transform() = adopt ? transform : net->transform();
   if (host::Error e = ReadWeights(file, &staging)) return e;
   size_t weights = 0;  // a checkpoint also holds "optimizer.*" tensors
   for (const auto& entry : file.entries) weights += entry.name.rfind("optimizer.", 0) != 0;
-  if (weights != 2 * staging.layout().num_layers)
+  if (weights != staging.layout().num_tensors)
     return host::Fail(path, "has " + std::to_string(weights) + " weight tensors, a " + a.Sizes() + " model has " +
-                                std::to_string(2 * staging.layout().num_layers));
+                                std::to_string(staging.layout().num_tensors));
   for (size_t i = 0; i < staging.num_params(); ++i)
     if (!std::isfinite(staging.params()[i]))
       return host::Fail(path, "holds a non-finite weight (parameter " + std::to_string(i) + ")");

@@ -1,11 +1,11 @@
-// The program's model: an MLP whose layer sizes, activation and loss come from
-// the flags (--layers, --activation, --loss; default the notebook's 784-100-100-10,
-// ReLU, log-softmax + NLL) or from a model file, sized at run time over the core's
-// size-erased code (the same kernels, the same bits as descent::Model). Its weight
-// files are safetensors named like the notebook's SimpleNet state_dict
-// (linears.{i}.weight [out, in], linears.{i}.bias), so torch's load_state_dict
-// reads them and back; their metadata carries the architecture and the input
-// transform (--input-scale, --standardize).
+// The program's model: a layer list (src/cli/architecture.h: --net, or --layers and
+// --activation; default the notebook's 784-100-100-10, ReLU, log-softmax + NLL) or one
+// from a model file, sized at run time over the core's size-erased code (the same
+// kernels, the same bits as descent::Sequential and descent::Model). Its weight files are
+// safetensors under torch's state_dict names (nn.Sequential's `1.weight` for --net, the
+// notebook's SimpleNet's `linears.0.weight` for --layers), so torch's load_state_dict reads
+// them and back; their metadata carries the model and the input transform (--input-scale,
+// --standardize).
 #ifndef DESCENT_SRC_CLI_MODEL_H_
 #define DESCENT_SRC_CLI_MODEL_H_
 
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "descent/descent.h"
+#include "src/cli/architecture.h"
 #include "src/host/dataset.h"
 #include "src/host/safetensors.h"
 
@@ -27,27 +28,6 @@ inline constexpr size_t kEvalRows = 256;   // rows per evaluation batch
 
 // The notebook's layer sizes (an array: GCC 12 warns falsely on a vector's initializer list).
 inline constexpr size_t kNotebookSizes[] = {784, 100, 100, 10};
-
-struct Architecture {
-  std::vector<size_t> sizes = std::vector<size_t>(std::begin(kNotebookSizes), std::end(kNotebookSizes));
-  ActivationSpec activation;
-  LossSpec loss;
-
-  std::string Sizes() const;     // "784-100-100-10"
-  std::string Describe() const;  // "784-100-100-10 relu nll" (+ a loss's parameters)
-  std::string Title() const;     // for charts: the sizes alone for the notebook's ReLU + NLL
-  Layout MakeLayout(size_t max_batch) const;
-  size_t inputs() const { return sizes.front(); }
-  size_t outputs() const { return sizes.back(); }
-};
-const std::vector<std::string>& ActivationNames();  // relu leaky-relu tanh sigmoid gelu gelu-tanh identity
-const std::vector<std::string>& LossNames();        // nll cross-entropy mse l1 huber bce
-const char* Name(ActivationKind kind);
-const char* Name(LossKind kind);
-bool ParseActivation(const std::string& name, ActivationKind* kind);
-bool ParseLoss(const std::string& name, LossKind* kind);
-// Why an architecture cannot be built, or "".
-std::string InvalidReason(const Architecture& a);
 
 // What the first layer sees: x * scale[f] - as (x - shift[f]) * scale[f] with a shift.
 // The notebook's is every pixel times 1/256.
@@ -84,7 +64,8 @@ class Net {
 // Gradients, activations and targets for up to max_batch rows of a Net.
 class TrainWorkspace {
  public:
-  void Configure(const Architecture& architecture, size_t max_batch);
+  // lean: LeanPlan (the memory floor: rows read where the data set keeps them, no gradient).
+  void Configure(const Architecture& architecture, size_t max_batch, bool lean = false);
   float* grads() { return grads_.data(); }
   internal::WorkRef Ref();
   const Layout& layout() const { return layout_; }
@@ -97,6 +78,7 @@ class TrainWorkspace {
   std::vector<float> grads_, scratch_, row_loss_;
   std::vector<uint8_t> labels8_;
   std::vector<uint16_t> labels16_;
+  internal::InputRows rows_;  // LeanPlan: the rows of the last Load, where they are
 };
 
 // Checks a data set against the model and puts its targets in the form the loss takes:

@@ -141,13 +141,11 @@ class Run {
     return go_on && result_.error.empty();
   }
 
-  // descent::TrainStep on the run-time model: backward, clipping, update, finite check.
+  // descent::TrainStep on the run-time model, on the workspace's plan.
   Status TrainStep(size_t rows, float* loss) {
-    if (Status s = internal::ForwardBackward(net_.Ref(), ws_.Ref(), rows, loss, pf_); s != Status::kOk) return s;
-    if (config_.clip.max_norm > 0.0 || config_.clip.clip_value > 0.0) internal::Clip(ws_.grads(), ws_.layout(), config_.clip);
-    bool finite = false;
-    if (Status s = opt_->step(net_.params(), ws_.grads(), pf_, &finite); s != Status::kOk) return s;
-    return finite ? Status::kOk : Status::kNonFinite;
+    if (ws_.layout().lean)
+      return internal::TrainStepOn<true>(net_.Ref(), ws_.Ref(), *opt_, rows, loss, pf_, config_.clip);
+    return internal::TrainStepOn<false>(net_.Ref(), ws_.Ref(), *opt_, rows, loss, pf_, config_.clip);
   }
 
   // An evaluation; false when early stopping ends the run.
@@ -201,15 +199,16 @@ TrainResult Session::TrainWith(const Rule& hp, const TrainConfig& config, const 
   return result;
 }
 
-void Session::Configure(const Architecture& architecture, size_t max_batch) {
+void Session::Configure(const Architecture& architecture, size_t max_batch, bool lean) {
   max_batch_ = std::max(max_batch, kEvalRows);
+  lean_ = lean;
   net_.Configure(architecture);
-  ws_.Configure(architecture, max_batch_);
+  ws_.Configure(architecture, max_batch_, lean_);
 }
 
 host::Error Session::LoadModel(const std::string& path, bool adopt) {
   if (host::Error e = cli::LoadModel(path, adopt, &net_)) return e;
-  if (adopt) ws_.Configure(net_.architecture(), max_batch_);
+  if (adopt) ws_.Configure(net_.architecture(), max_batch_, lean_);
   return host::Error{};
 }
 

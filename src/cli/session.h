@@ -92,8 +92,9 @@ struct EvalResult {
 class Session {
  public:
   Session() { Configure(Architecture{}, kEvalRows); }
-  // The model's architecture (weights zeroed, transform the notebook's) and the largest batch.
-  void Configure(const Architecture& architecture, size_t max_batch);
+  // The model's architecture (weights zeroed, transform the notebook's), the largest batch and
+  // the plan (lean: LeanPlan, the memory floor; the same bits).
+  void Configure(const Architecture& architecture, size_t max_batch, bool lean = false);
   Net& net() { return net_; }
   const Net& net() const { return net_; }
   void Init(uint64_t seed) { internal::Init(net_.Ref(), seed); }
@@ -120,6 +121,7 @@ class Session {
   Net net_;
   TrainWorkspace ws_;
   size_t max_batch_ = 0;
+  bool lean_ = false;
   Net best_;   // early stopping's best weights so far
   Net start_;  // the range test's starting weights
 };

@@ -24,8 +24,8 @@ namespace {
 
 const kernels::Kernels& K() { return kernels::ActiveKernels(); }
 
-// Row r of a layer's input, resolved once per row: the activations (or the caller's float
-// rows, shifted and scaled) or the caller's byte rows (scaled by 1/256).
+// Row r of a layer's input, resolved once per row: the activations, or the caller's rows:
+// floats or bytes, shifted and scaled, or bytes without a transform (scaled by 1/256).
 struct InputRow {
   const float* floats = nullptr;
   const uint8_t* bytes = nullptr;
@@ -43,7 +43,7 @@ struct LayerInput {
   InputRow Row(size_t r) const {
     if (act) return {act + r * stride};
     const size_t at = (rows.order ? rows.order[r] : r) * inputs;
-    if (rows.bytes) return {nullptr, rows.bytes + at};
+    if (rows.bytes) return {nullptr, rows.bytes + at, rows.shift, rows.scale};
     return {rows.floats + at, nullptr, rows.shift, rows.scale};
   }
 };
@@ -52,13 +52,13 @@ struct LayerInput {
 // of row is taken once per row, not once per input.
 template <class F>
 inline void ForEachInput(const InputRow& row, size_t in, const F& f) {
-  if (row.bytes) {
+  if (row.bytes && !row.shift && !row.scale) {
     for (size_t c = 0; c < in; ++c) f(c, static_cast<float>(row.bytes[c]) * (1.0f / 256.0f));
   } else if (!row.shift && !row.scale) {
     for (size_t c = 0; c < in; ++c) f(c, row.floats[c]);
   } else {
     for (size_t c = 0; c < in; ++c) {
-      float v = row.floats[c];
+      float v = row.bytes ? static_cast<float>(row.bytes[c]) : row.floats[c];
       if (row.shift) v = v - row.shift[c];
       if (row.scale) v = v * row.scale[c];
       f(c, v);

@@ -63,6 +63,7 @@ Error ParseIdx(const std::string& images_name, std::vector<uint8_t> images,
   out->labels_source = labels_name;
   out->count = image_dims[0];
   out->features = size_t{image_dims[1]} * image_dims[2];
+  out->shape = {1, size_t{image_dims[1]}, size_t{image_dims[2]}};
   images.erase(images.begin(), images.begin() + 16);  // drop the headers in place
   labels.erase(labels.begin(), labels.begin() + 8);
   out->pixels = std::move(images);

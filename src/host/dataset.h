@@ -22,6 +22,7 @@ struct Dataset {
   std::string labels_source;     // the targets' file (the same file for CSV)
   size_t count = 0;              // samples
   size_t features = 0;           // per sample (pixels of an image)
+  std::vector<size_t> shape;     // IDX images: 1, rows, columns (torch's [C, H, W]); CSV: none
   std::vector<uint8_t> pixels;   // count * features bytes, when every value is an integer 0..255
   std::vector<float> values;     // count * features floats, otherwise
   std::vector<uint8_t> labels;   // count byte targets, when every target is an integer 0..255

@@ -19,9 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (features != d.count * d.features || targets != d.count || d.feature_columns.size() != d.features)
       __builtin_trap();
     for (descent::LossKind loss : {descent::LossKind::kNll, descent::LossKind::kMse, descent::LossKind::kBceWithLogits}) {
-      descent::cli::Architecture a;
-      a.sizes = {d.features, 4, loss == descent::LossKind::kNll ? size_t{3} : size_t{1}};
-      a.loss.kind = loss;
+      descent::LossSpec spec;
+      spec.kind = loss;
+      const descent::cli::Architecture a = descent::cli::Architecture::Mlp(
+          {d.features, 4, loss == descent::LossKind::kNll ? size_t{3} : size_t{1}}, {}, spec);
       (void)descent::cli::PrepareData(a, &d);
     }
   }

@@ -186,8 +186,8 @@ int CompareCommand(Session& session, int argc, char** argv) {
     flags.Usage("--start-lr, --end-lr and --steps set the range test of --tuned");
   const FindSettings find = ReadFindSettings(flags);
   const std::string out = flags.Path("out", "out");
-  const ModelSpec spec = ReadModelSpec(flags);
-  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train", spec.architecture, spec.target);
+  ModelSpec spec = ReadModelSpec(flags);
+  const host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
   const host::Dataset test = LoadData(DefaultTest(flags), "t10k", spec.architecture, spec.target);
   SetUpModel(spec, train, base.batch, &session);
   const size_t batches = (train.count + base.batch - 1) / base.batch;

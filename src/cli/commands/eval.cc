@@ -3,6 +3,7 @@
 
 #include "src/cli/commands/commands.h"
 #include "src/cli/commands/common.h"
+#include "src/host/dataset.h"
 
 namespace descent {
 namespace cli {
@@ -23,13 +24,16 @@ int EvalCommand(Session& session, int argc, char** argv) {
     return 0;
   }
   if (!flags.Has("model")) flags.Usage("--model FILE is required");
-  const ModelSpec spec = ReadModelSpec(flags);
+  ModelSpec spec = ReadModelSpec(flags);
   if (spec.standardize) flags.Usage("--standardize is saved with the model, and eval applies it from there");
-  session.Configure(spec.architecture, kEvalRows);
+  host::Dataset test;
+  OrDie(host::LoadDataset(flags.Path("test", kDefaultDataDir), "t10k", spec.target, &test));
+  if (spec.given) ResolveInput(flags, test, &spec);  // a --net model given here takes the data's shape
+  session.Configure(spec.architecture, kEvalRows, spec.lean);
   session.net().transform() = UniformScale(spec.architecture.inputs(), spec.input_scale);
   OrDie(session.LoadModel(flags.Path("model", ""), /*adopt=*/!spec.given));
   const Architecture& a = session.net().architecture();
-  const host::Dataset test = LoadData(flags.Path("test", kDefaultDataDir), "t10k", a, spec.target);
+  OrDie(PrepareData(a, &test));
   const EvalResult eval = session.Evaluate(test, flags.Count("threads", 1, 1, 64));
   if (HasAccuracy(a)) printf("result test_loss=%.6f test_accuracy=%.4f\n", eval.loss, eval.accuracy);
   else printf("result test_loss=%.6f\n", eval.loss);

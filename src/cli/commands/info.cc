@@ -1,4 +1,5 @@
-// descent info: the kernel backend and instruction sets.
+// descent info: the kernel backend and instruction sets; with a model (--net or --layers), each
+// layer's output shape and parameters and the bytes each plan takes.
 #include <stdio.h>
 
 #include <algorithm>
@@ -6,15 +7,80 @@
 #include "descent/backend.h"
 #include "src/cli/commands/commands.h"
 #include "src/cli/commands/common.h"
+#include "src/host/safetensors.h"
 
 namespace descent {
 namespace cli {
+namespace {
+
+std::string Shape(const std::vector<size_t>& shape) {
+  std::string s;
+  for (size_t d : shape) s += (s.empty() ? "" : ",") + std::to_string(d);
+  return "[" + s + "]";
+}
+
+std::string Grouped(size_t n) {
+  std::string s = std::to_string(n);
+  for (size_t at = s.size(); at > 3; at -= 3) s.insert(at - 3, ",");
+  return s;
+}
+
+// The bytes of a training workspace of the plan (as descent::Workspace lays it out: the plan's
+// floats, FastPlan's gradient, the per-row losses and labels), and of an inference workspace.
+size_t TrainingBytes(const Architecture& a, size_t batch, bool lean) {
+  const Layout l = a.MakeLayout(batch, lean);
+  const size_t labels = HasClassTargets(a.loss.kind) ? batch * (a.outputs() <= 256 ? 1 : 2) : 0;
+  return 4 * (l.workspace_floats + (lean ? 0 : l.num_trainable) + batch) + labels;
+}
+
+void PrintModel(const ModelSpec& spec, size_t batch) {
+  const Architecture& a = spec.architecture;
+  const Layout l = a.MakeLayout();
+  printf("model: %s\n", a.Describe().c_str());
+  printf("%-4s %-26s %-14s %s\n", "#", "module", "output", "parameters");
+  std::vector<size_t> shape = a.input_shape;
+  printf("%-4s %-26s %-14s\n", "", "input", Shape(shape).c_str());
+  size_t layer = 0;
+  for (size_t i = 0; i < a.modules.size(); ++i) {
+    const Module& m = a.modules[i];
+    std::string params = "0";
+    if (m.kind == Module::Kind::kFlatten) {
+      size_t features = 1;
+      for (size_t d : shape) features *= d;
+      shape = {features};
+    } else if (m.kind == Module::Kind::kLinear) {
+      shape = {m.out};
+      const DenseLayer& d = l.layers[layer];
+      params = Grouped(d.in * d.out + (d.has_bias ? d.out : 0)) + " ";
+      for (size_t t = 0; t < l.num_tensors; ++t)
+        if (l.tensors[t].layer == layer) {
+          const ParamTensor& p = l.tensors[t];
+          params += " " + host::TensorName(l, p) + " " +
+                    Shape(p.cols ? std::vector<size_t>{p.rows, p.cols} : std::vector<size_t>{p.rows});
+        }
+      ++layer;
+    }
+    printf("%-4zu %-26s %-14s %s\n", i, m.Spec().c_str(), Shape(shape).c_str(), params.c_str());
+  }
+  printf("parameters: %s (%s bytes as float32)\n", Grouped(l.num_params).c_str(), Grouped(4 * l.num_params).c_str());
+  printf("workspace at batch %zu: fast %s bytes, lean %s bytes, inference %s bytes\n", batch,
+         Grouped(TrainingBytes(a, batch, false)).c_str(), Grouped(TrainingBytes(a, batch, true)).c_str(),
+         Grouped(4 * InferencePlan::Of(l, batch).floats).c_str());
+}
+
+}  // namespace
 
 int InfoCommand(Session&, int argc, char** argv) {
-  const Flags flags("info", argc, argv, {}, {});
+  std::vector<std::string> valued = {"batch"}, switches;
+  AddModelFlags(&valued, &switches);
+  const Flags flags("info", argc, argv, valued, switches);
   if (flags.help()) {
-    printf("usage: descent info\n\nPrints the kernel backend, the instruction sets it was compiled for, those this\n"
-           "CPU runs, and the one in use (pin it with the environment variable DESCENT_ISA).\n");
+    printf("usage: descent info [--net SPEC [--input-shape C[,L|,H,W]] | --layers N,N,...] [--batch N]\n\n"
+           "Prints the kernel backend, the instruction sets it was compiled for, those this\n"
+           "CPU runs, and the one in use (pin it with the environment variable DESCENT_ISA).\n"
+           "With a model: each module's output shape and parameters (torch's state_dict names) and the\n"
+           "bytes a training workspace takes on each plan at --batch N (default 256), and an inference one.\n"
+           "A --net model's input is --input-shape, else an IDX image's 1,28,28.\n");
     return 0;
   }
   const char* names[32];
@@ -22,6 +88,23 @@ int InfoCommand(Session&, int argc, char** argv) {
   printf("backend: %s\ncompiled: %s\n", BackendName(), Join(std::vector<std::string>(names, names + compiled), " ").c_str());
   const size_t supported = std::min<size_t>(SupportedIsas(names, 32), 32);
   printf("supported: %s\nactive: %s\n", Join(std::vector<std::string>(names, names + supported), " ").c_str(), ActiveIsa());
+  ModelSpec spec = ReadModelSpec(flags);
+  for (const char* f : {"target", "input-scale", "standardize", "plan"})
+    if (flags.Has(f)) flags.Usage(std::string("--") + f + " has no meaning for info");
+  const size_t batch = flags.Count("batch", 256, 1, kMaxBatch);
+  if (!spec.given) {
+    if (flags.Has("batch")) flags.Usage("--batch applies to a model (--net or --layers)");
+    return 0;
+  }
+  if (spec.architecture.input_shape.empty()) {  // --net: --input-shape, else the IDX images' shape
+    host::Dataset shape_only;
+    shape_only.shape = spec.input_shape.empty() ? std::vector<size_t>{1, 28, 28} : spec.input_shape;
+    shape_only.features = 1;
+    for (size_t d : shape_only.shape) shape_only.features *= d;
+    spec.input_shape.clear();
+    ResolveInput(flags, shape_only, &spec);
+  }
+  PrintModel(spec, batch);
   return 0;
 }
 

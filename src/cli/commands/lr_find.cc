@@ -41,8 +41,8 @@ int LrFindCommand(Session& session, int argc, char** argv) {
   config.threads = flags.Count("threads", 1, 1, 64);
   const FindSettings find = ReadFindSettings(flags);
   const std::string out = flags.Path("out", "out");
-  const ModelSpec spec = ReadModelSpec(flags);
-  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train", spec.architecture, spec.target);
+  ModelSpec spec = ReadModelSpec(flags);
+  const host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
   OrDie(host::MakeDirectories(out));
   CheckOutputs(flags, {{"--out", out + "/lr-find.csv"}, {"--out", out + "/lr-find.svg"}}, DataFiles("--data", train));
   SetUpModel(spec, train, config.batch, &session);

@@ -129,7 +129,7 @@ int TrainCommand(Session& session, int argc, char** argv) {
       flags.Usage("--standardize and --input-scale are the checkpoint's: a resumed run keeps its input transform");
     spec.architecture = resume.architecture;
   }
-  const host::Dataset train = LoadData(flags.Path("data", kDefaultDataDir), "train", spec.architecture, spec.target);
+  const host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
   const host::Dataset test = LoadData(DefaultTest(flags), "t10k", spec.architecture, spec.target);
   SetUpModel(spec, train, config.batch, &session);
   if (resuming) session.net().transform() = resume.transform;

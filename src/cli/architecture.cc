@@ -1,0 +1,375 @@
+#include "src/cli/architecture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmath>
+#include <iterator>
+
+namespace descent {
+namespace cli {
+namespace {
+
+const char* const kActivationNames[] = {"relu", "leaky-relu", "tanh", "sigmoid", "gelu", "gelu-tanh", "identity"};
+const ActivationKind kActivationKinds[] = {ActivationKind::kRelu, ActivationKind::kLeakyRelu, ActivationKind::kTanh,
+                                           ActivationKind::kSigmoid, ActivationKind::kGelu, ActivationKind::kGeluTanh,
+                                           ActivationKind::kIdentity};
+const char* const kLossNames[] = {"nll", "cross-entropy", "mse", "l1", "huber", "bce"};
+const LossKind kLossKinds[] = {LossKind::kNll, LossKind::kCrossEntropy, LossKind::kMse,
+                               LossKind::kL1, LossKind::kHuber, LossKind::kBceWithLogits};
+// --net's module names: torch's class names in lower case.
+const char* const kModuleNames = "linear, relu, leakyrelu, tanh, sigmoid, gelu, identity, flatten";
+
+std::string Number(double v) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%.9g", v);
+  return buf;
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+  return s.substr(b, e - b);
+}
+
+// A decimal number, all of `text`.
+bool ParseReal(const std::string& text, double* out) {
+  if (text.empty() || text.find_first_of("xXpP") != std::string::npos) return false;
+  char* end = nullptr;
+  *out = strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() && std::isfinite(*out);
+}
+bool ParseCount(const std::string& text, size_t* out) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return false;
+  *out = static_cast<size_t>(strtoull(text.c_str(), nullptr, 10));
+  return true;
+}
+// torch's booleans and strings as they are written in Python: True/False, 'tanh' or "tanh".
+std::string Unquote(const std::string& v) {
+  if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front()) return v.substr(1, v.size() - 2);
+  return v;
+}
+bool ParseBool(const std::string& v, bool* out) {
+  if (v == "true" || v == "True") return *out = true, true;
+  if (v == "false" || v == "False") return *out = false, true;
+  return false;
+}
+
+// One item of a spec: `name` or `name(arg, key=value, ...)`; *error says what is wrong with it.
+bool ParseModule(const std::string& item, Module* m, std::string* error) {
+  const size_t open = item.find('(');
+  const std::string name = Trim(item.substr(0, open));
+  std::vector<std::string> positional;
+  std::vector<std::pair<std::string, std::string>> named;
+  if (open != std::string::npos) {
+    if (item.back() != ')') return *error = "expected `)` at its end", false;
+    const std::string inside = item.substr(open + 1, item.size() - open - 2);
+    size_t begin = 0;
+    while (begin <= inside.size() && !Trim(inside).empty()) {
+      const size_t comma = std::min(inside.find(',', begin), inside.size());
+      const std::string arg = Trim(inside.substr(begin, comma - begin));
+      const size_t eq = arg.find('=');
+      if (arg.empty()) return *error = "has an empty argument", false;
+      if (eq == std::string::npos) {
+        if (!named.empty()) return *error = "has a positional argument after a keyword argument", false;
+        positional.push_back(arg);
+      } else {
+        named.push_back({Trim(arg.substr(0, eq)), Unquote(Trim(arg.substr(eq + 1)))});
+      }
+      begin = comma + 1;
+      if (comma == inside.size()) break;
+    }
+  }
+  // The arguments one kind takes, by position then by name; anything left is an error.
+  auto take = [&](size_t position, const char* key, std::string* value) {
+    if (position < positional.size()) {
+      *value = positional[position];
+      positional[position].clear();
+    }
+    for (auto& [k, v] : named)
+      if (k == key) {
+        if (!value->empty()) return *error = std::string("gives ") + key + " twice", false;
+        *value = v;
+        k.clear();
+      }
+    return true;
+  };
+  auto leftovers = [&]() {
+    for (const std::string& p : positional)
+      if (!p.empty()) return *error = "takes no argument `" + p + "` (" + name + "'s arguments: see --help)", false;
+    for (const auto& [k, v] : named)
+      if (!k.empty()) return *error = "has no argument `" + k + "`", false;
+    return true;
+  };
+  m->bias = true;
+  if (name == "linear") {
+    m->kind = Module::Kind::kLinear;
+    std::string out, bias;
+    if (!take(0, "out_features", &out) || !take(1, "bias", &bias)) return false;
+    if (out.empty()) return *error = "needs out_features (the input size comes from the layer before)", false;
+    if (!ParseCount(out, &m->out) || m->out == 0 || m->out > kMaxWidth)
+      return *error = "out_features must be an integer in [1, 65536], got `" + out + "`", false;
+    if (!bias.empty() && !ParseBool(bias, &m->bias)) return *error = "bias must be true or false, got `" + bias + "`", false;
+    return leftovers();
+  }
+  if (name == "flatten" || name == "identity") {
+    m->kind = name == "flatten" ? Module::Kind::kFlatten : Module::Kind::kIdentity;
+    if (name == "flatten") {  // nn.Flatten(start_dim=1, end_dim=-1): the only one that keeps the batch apart
+      std::string start, end;
+      if (!take(0, "start_dim", &start) || !take(1, "end_dim", &end)) return false;
+      if ((!start.empty() && start != "1") || (!end.empty() && end != "-1"))
+        return *error = "flattens from start_dim=1 to end_dim=-1 only", false;
+    }
+    return leftovers();
+  }
+  m->kind = Module::Kind::kActivation;
+  if (name == "relu" || name == "tanh" || name == "sigmoid") {
+    m->act.kind = name == "relu" ? ActivationKind::kRelu : name == "tanh" ? ActivationKind::kTanh : ActivationKind::kSigmoid;
+    return leftovers();
+  }
+  if (name == "leakyrelu") {
+    m->act.kind = ActivationKind::kLeakyRelu;
+    std::string slope;
+    double v = 0.01;
+    if (!take(0, "negative_slope", &slope)) return false;
+    if (!slope.empty() && !ParseReal(slope, &v)) return *error = "negative_slope must be a finite number, got `" + slope + "`", false;
+    m->act.negative_slope = static_cast<float>(v);
+    return leftovers();
+  }
+  if (name == "gelu") {
+    std::string approximate;
+    if (!take(0, "approximate", &approximate)) return false;
+    approximate = Unquote(approximate);
+    if (approximate != "" && approximate != "none" && approximate != "tanh")
+      return *error = "approximate must be none or tanh, got `" + approximate + "`", false;
+    m->act.kind = approximate == "tanh" ? ActivationKind::kGeluTanh : ActivationKind::kGelu;
+    return leftovers();
+  }
+  if (name.empty()) return *error = "is empty", false;
+  return *error = "unknown module `" + name + "` (one of " + kModuleNames + ")", false;
+}
+
+std::string ShapeText(const std::vector<size_t>& shape) {
+  std::string s;
+  for (size_t d : shape) s += (s.empty() ? "" : ",") + std::to_string(d);
+  return s;
+}
+
+}  // namespace
+
+std::string Module::Spec() const {
+  switch (kind) {
+    case Kind::kLinear: return "linear(" + std::to_string(out) + (bias ? "" : ",bias=false") + ")";
+    case Kind::kFlatten: return "flatten";
+    case Kind::kIdentity: return "identity";
+    case Kind::kActivation: break;
+  }
+  switch (act.kind) {
+    case ActivationKind::kRelu: return "relu";
+    case ActivationKind::kLeakyRelu: return "leakyrelu(" + Number(act.negative_slope) + ")";
+    case ActivationKind::kTanh: return "tanh";
+    case ActivationKind::kSigmoid: return "sigmoid";
+    case ActivationKind::kGelu: return "gelu";
+    case ActivationKind::kGeluTanh: return "gelu(approximate=tanh)";
+    case ActivationKind::kIdentity: return "identity";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& ActivationNames() {
+  static const std::vector<std::string> names(std::begin(kActivationNames), std::end(kActivationNames));
+  return names;
+}
+const std::vector<std::string>& LossNames() {
+  static const std::vector<std::string> names(std::begin(kLossNames), std::end(kLossNames));
+  return names;
+}
+const char* Name(ActivationKind kind) {
+  for (size_t i = 0; i < std::size(kActivationKinds); ++i)
+    if (kActivationKinds[i] == kind) return kActivationNames[i];
+  return "?";
+}
+const char* Name(LossKind kind) {
+  for (size_t i = 0; i < std::size(kLossKinds); ++i)
+    if (kLossKinds[i] == kind) return kLossNames[i];
+  return "?";
+}
+bool ParseActivation(const std::string& name, ActivationKind* kind) {
+  for (size_t i = 0; i < std::size(kActivationKinds); ++i)
+    if (name == kActivationNames[i]) return *kind = kActivationKinds[i], true;
+  return false;
+}
+bool ParseLoss(const std::string& name, LossKind* kind) {
+  for (size_t i = 0; i < std::size(kLossKinds); ++i)
+    if (name == kLossNames[i]) return *kind = kLossKinds[i], true;
+  return false;
+}
+
+bool ParseNet(const std::string& text, std::vector<Module>* modules, std::string* error) {
+  modules->clear();
+  // Items are separated by the commas outside parentheses.
+  std::vector<std::string> items(1);
+  int depth = 0;
+  for (const char c : text) {
+    if (c == '(' && ++depth > 1) return *error = "--net: nested parentheses in `" + text + "`", false;
+    if (c == ')' && --depth < 0) return *error = "--net: unbalanced `)` in `" + text + "`", false;
+    if (c == ',' && depth == 0) items.emplace_back();
+    else items.back() += c;
+  }
+  if (depth != 0) return *error = "--net: unclosed `(` in `" + text + "`", false;
+  if (items.size() > 16 * kMaxLayers) return *error = "--net: too many modules", false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    Module m;
+    std::string why;
+    if (!ParseModule(Trim(items[i]), &m, &why)) {
+      *error = "--net: item " + std::to_string(i + 1) + " `" + Trim(items[i]) + "` " + why;
+      return false;
+    }
+    modules->push_back(m);
+  }
+  return true;
+}
+
+bool ParseShape(const std::string& text, std::vector<size_t>* shape) {
+  shape->clear();
+  size_t begin = 0;
+  for (;;) {
+    const size_t comma = std::min(text.find(',', begin), text.size());
+    size_t n = 0;
+    if (!ParseCount(Trim(text.substr(begin, comma - begin)), &n) || n == 0 || n > kMaxWidth) return false;
+    shape->push_back(n);
+    if (comma == text.size()) break;
+    begin = comma + 1;
+  }
+  return shape->size() <= 3;
+}
+
+Architecture::Architecture() : Architecture(Mlp({784, 100, 100, 10}, ActivationSpec{}, LossSpec{})) {}
+
+Architecture Architecture::Mlp(const std::vector<size_t>& sizes, const ActivationSpec& activation, const LossSpec& loss) {
+  Architecture a(Empty{});
+  a.input_shape = {sizes.empty() ? 0 : sizes[0]};
+  for (size_t i = 1; i < sizes.size(); ++i) {
+    Module linear;
+    linear.out = sizes[i];
+    a.modules.push_back(linear);
+    if (i + 1 < sizes.size() && activation.kind != ActivationKind::kIdentity) {
+      Module act;
+      act.kind = Module::Kind::kActivation;
+      act.act = activation;
+      a.modules.push_back(act);
+    }
+  }
+  a.sequential = false;
+  a.activation = activation;
+  a.loss = loss;
+  return a;
+}
+
+std::vector<size_t> Architecture::Widths() const {
+  std::vector<size_t> w = {inputs()};
+  for (const Module& m : modules)
+    if (m.kind == Module::Kind::kLinear) w.push_back(m.out);
+  return w;
+}
+
+std::string Architecture::Sizes() const {
+  std::string s;
+  for (size_t w : Widths()) s += (s.empty() ? "" : "-") + std::to_string(w);
+  return s;
+}
+
+std::string Architecture::Spec() const {
+  std::string s;
+  for (const Module& m : modules) s += (s.empty() ? "" : ",") + m.Spec();
+  return s;
+}
+
+std::string Architecture::InputShape() const { return ShapeText(input_shape); }
+
+std::string Architecture::Describe() const {
+  std::string s;
+  if (sequential) {
+    s = "net " + Spec() + (input_shape.empty() ? "" : " on [" + InputShape() + "]");
+  } else {
+    s = Sizes() + " " + Name(activation.kind);
+    if (activation.kind == ActivationKind::kLeakyRelu) s += "(" + Number(activation.negative_slope) + ")";
+  }
+  s += std::string(" ") + Name(loss.kind);
+  if (loss.kind == LossKind::kCrossEntropy && loss.label_smoothing != 0.0f)
+    s += "(label_smoothing=" + Number(loss.label_smoothing) + ")";
+  if (loss.kind == LossKind::kHuber) s += "(delta=" + Number(loss.delta) + ")";
+  if (loss.kind == LossKind::kBceWithLogits && loss.pos_weight != 1.0f) s += "(pos_weight=" + Number(loss.pos_weight) + ")";
+  return s;
+}
+
+std::string Architecture::Title() const {
+  if (sequential) return Describe();
+  const Architecture notebook;
+  return Describe() == Sizes() + " " + notebook.Describe().substr(notebook.Sizes().size() + 1) ? Sizes() : Describe();
+}
+
+size_t Architecture::inputs() const {
+  if (input_shape.empty()) return 0;
+  size_t n = 1;
+  for (size_t d : input_shape) n *= d;
+  return n;
+}
+
+size_t Architecture::outputs() const {
+  for (size_t i = modules.size(); i-- > 0;)
+    if (modules[i].kind == Module::Kind::kLinear) return modules[i].out;
+  return 0;
+}
+
+Layout Architecture::MakeLayout(size_t max_batch, bool lean) const {
+  LayoutBuilder b(input_shape.data(), input_shape.size(), sequential);
+  for (const Module& m : modules) {
+    switch (m.kind) {
+      case Module::Kind::kLinear: b.Linear(m.out, m.bias); break;
+      case Module::Kind::kActivation: b.Activation(m.act); break;
+      case Module::Kind::kFlatten: b.Flatten(); break;
+      case Module::Kind::kIdentity: b.Identity(); break;
+    }
+  }
+  b.Finish(loss);
+  return b.layout().Planned(max_batch, lean);
+}
+
+std::string InvalidReason(const Architecture& a) {
+  if (!a.sequential) {  // --layers: its own words, as ever
+    const std::vector<size_t> w = a.Widths();
+    if (w.size() < 2) return "a model needs an input and an output size";
+    if (w.size() > kMaxLayers + 1) return "at most " + std::to_string(kMaxLayers) + " layers";
+    for (size_t s : w)
+      if (s == 0 || s > kMaxWidth) return "layer sizes must be in [1, 65536]";
+    if (HasClassTargets(a.loss.kind) && a.outputs() < 2)
+      return std::string(Name(a.loss.kind)) + " needs at least two outputs (one output: mse, l1, huber or bce)";
+    if (const char* why = InvalidReason(a.activation)) return why;
+  }
+  if (const char* why = InvalidReason(a.loss)) return why;
+  if (a.input_shape.empty()) return "";  // a --net model is checked again once its data gives the input shape
+  // Module by module, so the message names the one that cannot follow the others.
+  LayoutBuilder b(a.input_shape.data(), a.input_shape.size(), a.sequential);
+  if (b.error() != LayoutError::kNone) return "input shape [" + a.InputShape() + "]: " + Describe(b.error());
+  std::vector<size_t> shape = a.input_shape;
+  for (size_t i = 0; i < a.modules.size(); ++i) {
+    const Module& m = a.modules[i];
+    LayoutError e = LayoutError::kNone;
+    switch (m.kind) {
+      case Module::Kind::kLinear: e = b.Linear(m.out, m.bias); break;
+      case Module::Kind::kActivation: e = b.Activation(m.act); break;
+      case Module::Kind::kFlatten: e = b.Flatten(); break;
+      case Module::Kind::kIdentity: e = b.Identity(); break;
+    }
+    if (e != LayoutError::kNone)
+      return "item " + std::to_string(i + 1) + " `" + m.Spec() + "` on a [" + ShapeText(shape) + "] input: " + Describe(e);
+    if (m.kind == Module::Kind::kLinear || m.kind == Module::Kind::kFlatten) shape = {b.width()};
+  }
+  if (LayoutError e = b.Finish(a.loss); e != LayoutError::kNone) return Describe(e);
+  return "";
+}
+
+}  // namespace cli
+}  // namespace descent
