@@ -389,6 +389,20 @@ void CheckInference(uint64_t seed) {
       }
     CHECK(same);
   });
+  {  // split over threads by output unit: the same bits
+    host::ThreadPool pool(3);
+    std::vector<float> one(37 * Net::kOutputs);
+    for (size_t r = 0; r < 37; ++r)
+      for (size_t o = 0; o < Net::kOutputs; ++o) one[r * Net::kOutputs + o] = iws.output(r, o);
+    REQUIRE(Forward(net, iws, 37, pool.parallel_for()) == Status::kOk);
+    bool same = true;
+    for (size_t r = 0; r < 37; ++r)
+      for (size_t o = 0; o < Net::kOutputs; ++o) {
+        const float b = iws.output(r, o);
+        same = same && memcmp(&one[r * Net::kOutputs + o], &b, 4) == 0;
+      }
+    CHECK(same);
+  }
   std::vector<float> p(37 * Net::kOutputs);
   REQUIRE(Probabilities(iws, 37, p.data()) == Status::kOk);
   if constexpr (HasClassTargets(Net::kLoss.kind)) {
@@ -414,6 +428,9 @@ TEST_CASE("inference: an inference workspace gives the training workspace's outp
   CheckInference<Model<Sizes<30, 17, 33, 1>, Gelu, BceWithLogits>>(2);
   CheckInference<Model<Sizes<10, 40, 3>, Tanh, Mse>>(3);
   CheckInference<Model<Sizes<64, 20, 20, 10>, LeakyRelu, CrossEntropy>>(4);
+  // Layer lists: no bias, an activation of each layer's own, one on the outputs.
+  CheckInference<Sequential<Input<1, 5, 6>, Flatten, Linear<20, false>, Tanh, Linear<9>, Leaky02, Linear<4, false>>>(5);
+  CheckInference<Sequential<Input<12>, Linear<7>, Gelu, Linear<3>, Sigmoid, Mse>>(6);
 }
 
 TEST_CASE("features: shift and scale are applied as (x - shift) * scale") {

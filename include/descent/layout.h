@@ -25,9 +25,14 @@ inline constexpr size_t kMaxLayers = 32;
 // Features of one layer, classes of a class loss (labels are 16-bit).
 inline constexpr size_t kMaxWidth = 65536;
 
-// One Linear layer (torch.nn.Linear: weight [out, in], bias [out]) and the activation after it.
-struct DenseLayer {
-  size_t in = 0, out = 0;
+// The kinds of layer the core runs; each has its code in one home, src/core/layers/<kind>.cc.
+enum class LayerKind : uint8_t { kLinear };
+
+// One layer with parameters and the activation after it. kLinear: torch.nn.Linear (weight
+// [out, in], bias [out]).
+struct Layer {
+  LayerKind kind = LayerKind::kLinear;
+  size_t in = 0, out = 0;  // features in and out
   bool has_bias = true;
   ActivationSpec act{ActivationKind::kIdentity};
   size_t module = 0;             // its index in the nn.Sequential (state_dict names)
@@ -46,7 +51,7 @@ struct ParamTensor {
 struct Layout {
   // The model.
   size_t num_layers = 0;  // Linear layers
-  DenseLayer layers[kMaxLayers] = {};
+  Layer layers[kMaxLayers] = {};
   size_t sizes[kMaxLayers + 1] = {};  // layers[i].in, then the last layer's out
   size_t input_shape[3] = {};         // C, or C,L, or C,H,W (torch's row-major order)
   size_t input_dims = 0;
@@ -251,7 +256,7 @@ class LayoutBuilder {
     if (out == 0 || out > kMaxWidth) return Fail(LayoutError::kBadWidth);
     if (dims_ > 1) return Fail(LayoutError::kMultiDimensional);
     if (frozen && l_.frozen != l_.num_layers) return Fail(LayoutError::kFrozenAfterTrained);
-    DenseLayer& d = l_.layers[l_.num_layers++];
+    Layer& d = l_.layers[l_.num_layers++];
     d.in = width_;
     d.out = out;
     d.has_bias = bias;
@@ -292,7 +297,7 @@ class LayoutBuilder {
     if (HasClassTargets(loss.kind) && width_ > kMaxWidth) return Fail(LayoutError::kTooManyClasses);
     l_.loss = loss;
     for (size_t i = 0; i < l_.num_layers; ++i) {
-      DenseLayer& d = l_.layers[i];
+      Layer& d = l_.layers[i];
       l_.sizes[i] = d.in;
       if (i == l_.frozen) l_.trainable_begin = l_.num_params;
       d.weight = l_.num_params;

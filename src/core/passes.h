@@ -1,5 +1,6 @@
-// What both plans' passes share: batch and model checks, the activation's place in a
-// pass, and the LeanPlan forward the size-erased Forward hands lean workspaces to.
+// What the plans' passes and the layers share: batch and model checks, the activation's
+// place in a pass, splitting work over threads, and the LeanPlan forward the size-erased
+// Forward hands lean workspaces to.
 #ifndef DESCENT_SRC_CORE_PASSES_H_
 #define DESCENT_SRC_CORE_PASSES_H_
 
@@ -34,6 +35,21 @@ inline Status CheckModel(const ModelRef& model, const ParallelFor& pf = {}) {
 inline bool OwnPass(const ActivationSpec& a) {
   return a.kind != ActivationKind::kRelu && a.kind != ActivationKind::kIdentity;
 }
+
+// Calls f(begin, end) for one range of [0, n) per worker, boundaries on
+// multiples of `grain` (a kernel's register tile), none empty.
+template <class F>
+void SplitRows(const ParallelFor& pf, size_t n, size_t grain, const F& f) {
+  const size_t parts = n >= 2 * grain ? pf.workers : 1;
+  pf.For(parts, [&](size_t part) {
+    const Range r = Split(n, parts, part, grain);
+    if (r.end > r.begin) f(r.begin, r.end);
+  });
+}
+// Row ranges split on multiples of 4 (the 4-row register tiles of AVX2, SSE4 and their
+// kin): two workers get 128 rows each of a 256 batch, 32 of a 64 (a grain of 12 gave
+// 132/124 and 36/28). Where tiles have 6 rows a range ends in up to 5 single rows.
+constexpr size_t kRowGrain = 4;
 
 // LeanPlan's forward pass (src/core/lean_plan.cc).
 Status LeanForward(ModelRef model, WorkRef work, size_t rows);

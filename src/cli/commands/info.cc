@@ -50,7 +50,7 @@ void PrintModel(const ModelSpec& spec, size_t batch) {
       shape = {features};
     } else if (m.kind == Module::Kind::kLinear) {
       shape = {m.out};
-      const DenseLayer& d = l.layers[layer];
+      const Layer& d = l.layers[layer];
       params = Grouped(d.in * d.out + (d.has_bias ? d.out : 0)) + " ";
       for (size_t t = 0; t < l.num_tensors; ++t)
         if (l.tensors[t].layer == layer) {
