@@ -1,11 +1,12 @@
-// What several commands share: data loading, output files, and turning the
-// optimizer, schedule and training-control flags into a TrainConfig.
+// What several commands share: output files, and turning the optimizer, schedule and
+// training-control flags into a TrainConfig (the model's flags: model_flags.h).
 #ifndef DESCENT_SRC_CLI_COMMANDS_COMMON_H_
 #define DESCENT_SRC_CLI_COMMANDS_COMMON_H_
 
 #include <string>
 #include <vector>
 
+#include "src/cli/commands/model_flags.h"
 #include "src/cli/flags.h"
 #include "src/cli/session.h"
 
@@ -17,37 +18,6 @@ extern const char* const kDataHelp;        // --data --test --epochs --batch --s
 extern const char* const kFindHelp;        // --start-lr --end-lr --steps
 std::string ControlHelp();                 // --schedule ... --early-stop
 
-// The model from the flags: --net (--input-shape) or --layers and --activation (--negative-slope),
-// --loss (--label-smoothing, --delta, --pos-weight), the data's --target column, the input
-// transform (--input-scale, --standardize) and the workspace's --plan.
-struct ModelSpec {
-  Architecture architecture;  // a --net model's input shape is empty until ResolveInput
-  bool given = false;  // any architecture flag
-  std::vector<size_t> input_shape;  // --input-shape
-  std::string target;
-  double input_scale = 1.0 / 256.0;
-  bool standardize = false;
-  bool lean = false;  // --plan lean
-};
-extern const char* const kModelHelp;
-void AddModelFlags(std::vector<std::string>* valued, std::vector<std::string>* switches);
-ModelSpec ReadModelSpec(const Flags& flags);
-// The input transform the spec asks for (standardization: from the training data).
-InputTransform MakeTransform(const ModelSpec& spec, const host::Dataset& train);
-// Loads a data set and checks it fits the model; bad files end the program with status 3.
-host::Dataset LoadData(const std::string& path, const char* prefix, const Architecture& architecture,
-                       const std::string& target);
-// A --net model without an input shape takes its data's (IDX images: 1,H,W; CSV rows: F, or
-// --input-shape), then is checked whole (a module that cannot take its input: exit 2).
-void ResolveInput(const Flags& flags, const host::Dataset& data, ModelSpec* spec);
-// The training data (prefix "train"): loaded, the model's input resolved from it, checked.
-host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSpec* spec);
-// Sizes the session for the spec and batch and gives it the spec's input transform.
-void SetUpModel(const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session);
-// Whether the loss has an accuracy (class losses and bce).
-bool HasAccuracy(const Architecture& architecture);
-// "nll" -> "NLL", the loss's name for charts.
-std::string LossLabel(const Architecture& architecture);
 // --test, else the --data directory, else the bundled data.
 std::string DefaultTest(const Flags& flags);
 void WriteOrDie(const std::string& path, const std::string& text);

@@ -22,7 +22,9 @@
 #include "src/kernels/generic/scalar_ops-inl.h"
 #include "src/kernels/generic/math-inl.h"
 #include "src/kernels/generic/live_terms-inl.h"
-#include "src/kernels/generic/products-inl.h"
+#include "src/kernels/generic/gemm-inl.h"
+#include "src/kernels/generic/linear-inl.h"
+#include "src/kernels/generic/loss-inl.h"
 #include "src/kernels/generic/activations-inl.h"
 #include "src/kernels/generic/updates-inl.h"
 

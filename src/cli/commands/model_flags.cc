@@ -1,0 +1,166 @@
+#include "src/cli/commands/model_flags.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "src/cli/commands/common.h"
+#include "src/host/dataset.h"
+
+namespace descent {
+namespace cli {
+
+const char* const kModelHelp =
+    "  --net SPEC       the model as torch modules in order, torch's class names in lower case and their\n"
+    "                   arguments except the input size (it comes from the layer before, or the data):\n"
+    "                   'flatten,linear(100),tanh,linear(100),relu,linear(10)'; modules: linear(N[,bias=false]),\n"
+    "                   relu, leakyrelu([slope]), tanh, sigmoid, gelu([approximate=tanh]), identity, flatten.\n"
+    "                   Parameters are named as nn.Sequential names them (1.weight, 3.bias, ...)\n"
+    "  --input-shape C[,L|,H,W]  a CSV row's shape for --net (default: the row's F features; IDX images\n"
+    "                   are 1,28,28), features in torch's row-major order\n"
+    "  --layers N,N,...  shorthand: Linear layers of these sizes, input first (default 784,100,100,10, the\n"
+    "                   notebook's), --activation between them; named as the notebook's SimpleNet\n"
+    "  --activation NAME between layers: relu leaky-relu tanh sigmoid gelu gelu-tanh identity (default relu)\n"
+    "  --negative-slope X  leaky-relu's slope (default 0.01)\n"
+    "  --loss NAME      nll (log-softmax + NLL, default), cross-entropy, mse, l1, huber, bce (with logits)\n"
+    "  --label-smoothing X  cross-entropy's (default 0)   --delta X  huber's (default 1)\n"
+    "  --pos-weight X   bce's weight of positive targets (default 1)\n"
+    "  --target NAME|INDEX  a CSV's target column, by name or 0-based index (default the first column);\n"
+    "                   every other column is a feature. Class losses take integer targets in [0, classes),\n"
+    "                   bce targets in [0, 1], the others one number per sample (one output)\n"
+    "  --input-scale X  multiply every feature by X (default 1/256, the notebook's pixel scale)\n"
+    "  --standardize    z-score every feature with the training data's mean and standard deviation\n"
+    "                   (saved with the model; eval applies it again)\n"
+    "  --plan fast|lean the workspace: fast (SIMD products, every activation kept; default) or lean (the\n"
+    "                   memory floor: rows read in place, fused backward and update); the same results\n";
+
+void AddModelFlags(std::vector<std::string>* valued, std::vector<std::string>* switches) {
+  for (const char* f : {"net", "input-shape", "layers", "activation", "negative-slope", "loss", "label-smoothing",
+                        "delta", "pos-weight", "target", "input-scale", "plan"})
+    valued->push_back(f);
+  switches->push_back("standardize");
+}
+
+ModelSpec ReadModelSpec(const Flags& flags) {
+  ModelSpec spec;
+  Architecture& a = spec.architecture;
+  for (const char* f : {"net", "input-shape", "layers", "activation", "negative-slope", "loss", "label-smoothing",
+                        "delta", "pos-weight"})
+    spec.given = spec.given || flags.Has(f);
+  std::vector<size_t> sizes(std::begin(kNotebookSizes), std::end(kNotebookSizes));
+  if (flags.Has("layers")) {
+    sizes.clear();
+    const std::string text = flags.Text("layers", "");
+    size_t begin = 0;
+    for (;;) {
+      const size_t comma = std::min(text.find(',', begin), text.size());
+      uint64_t n = 0;
+      if (!ParseUnsigned(text.substr(begin, comma - begin), &n) || n == 0 || n > 65536)
+        flags.Usage("--layers expects sizes in [1, 65536] separated by commas, input first (e.g. 64,32,10), got '" +
+                    text + "'");
+      sizes.push_back(n);
+      if (comma == text.size()) break;
+      begin = comma + 1;
+    }
+  }
+  ActivationSpec activation;
+  const std::string activation_name = flags.Text("activation", "relu");
+  if (!ParseActivation(activation_name, &activation.kind))
+    flags.Usage("unknown activation '" + activation_name + "' (one of " + Join(ActivationNames(), ", ") + ")");
+  LossSpec loss;
+  const std::string loss_name = flags.Text("loss", "nll");
+  if (!ParseLoss(loss_name, &loss.kind))
+    flags.Usage("unknown loss '" + loss_name + "' (one of " + Join(LossNames(), ", ") + ")");
+  auto parameter = [&](const char* flag, bool applies, const char* owner, float* value) {
+    if (!flags.Has(flag)) return;
+    if (!applies) flags.Usage(std::string("--") + flag + " applies to " + owner + " only");
+    *value = static_cast<float>(flags.Number(flag, 0.0));
+  };
+  parameter("negative-slope", activation.kind == ActivationKind::kLeakyRelu, "--activation leaky-relu",
+            &activation.negative_slope);
+  parameter("label-smoothing", loss.kind == LossKind::kCrossEntropy, "--loss cross-entropy", &loss.label_smoothing);
+  parameter("delta", loss.kind == LossKind::kHuber, "--loss huber", &loss.delta);
+  parameter("pos-weight", loss.kind == LossKind::kBceWithLogits, "--loss bce", &loss.pos_weight);
+  a = Architecture::Mlp(sizes, activation, loss);
+  if (flags.Has("net")) {
+    for (const char* f : {"layers", "activation", "negative-slope"})
+      if (flags.Has(f))
+        flags.Usage(std::string("--net and --") + f + " exclude each other (--net names every layer and activation)");
+    std::string why;
+    if (!ParseNet(flags.Text("net", ""), &a.modules, &why)) flags.Usage(why);
+    a.sequential = true;
+    a.input_shape.clear();  // the data's, or --input-shape
+    if (flags.Has("input-shape") && !ParseShape(flags.Text("input-shape", ""), &spec.input_shape))
+      flags.Usage("--input-shape expects C, C,L or C,H,W (each in [1, 65536]), got '" + flags.Text("input-shape", "") +
+                  "'");
+  } else if (flags.Has("input-shape")) {
+    flags.Usage("--input-shape applies to --net only (--layers names the input size first)");
+  }
+  if (const std::string why = InvalidReason(a); !why.empty()) flags.Usage("model " + a.Describe() + ": " + why);
+  spec.target = flags.Text("target", "");
+  spec.standardize = flags.Has("standardize") && flags.Switch("standardize");
+  if (spec.standardize && flags.Has("input-scale")) flags.Usage("--standardize and --input-scale exclude each other");
+  spec.input_scale = flags.Number("input-scale", 1.0 / 256.0);
+  if (!(spec.input_scale > 0.0 && spec.input_scale < 1e30)) flags.Usage("--input-scale must be positive and finite");
+  const std::string plan = flags.Text("plan", "fast");
+  if (plan != "fast" && plan != "lean") flags.Usage("--plan must be fast or lean, got '" + plan + "'");
+  spec.lean = plan == "lean";
+  return spec;
+}
+
+void ResolveInput(const Flags& flags, const host::Dataset& data, ModelSpec* spec) {
+  Architecture& a = spec->architecture;
+  if (!a.input_shape.empty()) return;
+  if (!spec->input_shape.empty()) {
+    a.input_shape = spec->input_shape;
+    if (a.inputs() != data.features)
+      OrDie(host::Fail(data.source, "has " + std::to_string(data.features) + " features per sample, --input-shape " +
+                                        a.InputShape() + " has " + std::to_string(a.inputs())));
+  } else {
+    a.input_shape = data.shape.empty() ? std::vector<size_t>{data.features} : data.shape;
+  }
+  if (const std::string why = InvalidReason(a); !why.empty()) flags.Usage("model " + a.Describe() + ": " + why);
+}
+
+InputTransform MakeTransform(const ModelSpec& spec, const host::Dataset& train) {
+  return spec.standardize ? Standardization(train) : UniformScale(spec.architecture.inputs(), spec.input_scale);
+}
+
+host::Dataset LoadData(const std::string& path, const char* prefix, const Architecture& architecture,
+                       const std::string& target) {
+  host::Dataset data;
+  OrDie(host::LoadDataset(path, prefix, target, &data));
+  OrDie(PrepareData(architecture, &data));
+  return data;
+}
+
+host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSpec* spec) {
+  host::Dataset data;
+  OrDie(host::LoadDataset(path, "train", spec->target, &data));
+  ResolveInput(flags, data, spec);
+  OrDie(PrepareData(spec->architecture, &data));
+  return data;
+}
+
+void SetUpModel(const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session) {
+  session->Configure(spec.architecture, batch, spec.lean);
+  session->net().transform() = MakeTransform(spec, train);
+}
+
+bool HasAccuracy(const Architecture& a) {
+  return HasClassTargets(a.loss.kind) || a.loss.kind == LossKind::kBceWithLogits;
+}
+
+std::string LossLabel(const Architecture& a) {
+  switch (a.loss.kind) {
+    case LossKind::kNll: return "NLL";
+    case LossKind::kCrossEntropy: return "cross-entropy";
+    case LossKind::kMse: return "MSE";
+    case LossKind::kL1: return "L1";
+    case LossKind::kHuber: return "Huber";
+    case LossKind::kBceWithLogits: return "BCE";
+  }
+  return "loss";
+}
+
+}  // namespace cli
+}  // namespace descent
