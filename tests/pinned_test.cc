@@ -38,3 +38,19 @@ TEST_CASE("pinned: GELU with label-smoothed cross-entropy, and tanh regression w
 }
 
 }  // namespace
+
+namespace {
+
+// A layer list: an activation of each layer's own (GELU-tanh, LeakyReLU), a Linear without a
+// bias and a sigmoid on the outputs, on both plans.
+TEST_CASE("pinned: a --net layer list, fast and lean") {
+  for (const char* plan : {"fast", "lean"}) {
+    const Run r = Descent(std::string("train --epochs 1 --threads 2 --plan ") + plan +
+                          " --net 'flatten,linear(64),gelu(approximate=tanh),linear(32,bias=false),leakyrelu(0.2),"
+                          "linear(10),sigmoid'");
+    REQUIRE(r.code == 0);
+    CHECK(Field(r.out, "params_hash") == "9783801cb0b11988");
+  }
+}
+
+}  // namespace
