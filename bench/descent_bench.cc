@@ -577,7 +577,7 @@ int main(int argc, char** argv) {
     printf("\n(Fashion-MNIST not found at %s: install dataset-fashion-mnist for the full-size run)\n", fashion.c_str());
   }
 
-  if (want("plans")) {  // The two memory plans of descent/mlp.h: the same bits, LeanPlan at a fraction of the RAM.
+  if (want("plans")) {  // The two memory plans of descent/workspace.h: the same bits, LeanPlan at a fraction of the RAM.
     static Workspace<Net, kBatch, LeanPlan> lean;
     uint64_t fast_hash = 0, lean_hash = 0;
     const double fast = Median(reps, [&] { auto f = Train(Adam(), mnist, 1, ParallelFor()); fast_hash = f.hash; return f.samples_per_second; });

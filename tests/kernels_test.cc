@@ -46,7 +46,7 @@ TEST_CASE("kernels: matrix products match the reference on every ISA") {
   for (size_t k = 0; k < x.size(); k += 3) x[k] = (k % 2) ? 0.0f : -0.0f;  // zeros for the skipping paths
   const std::vector<float> dy = Random(rows * ys, 4), act = Random(rows * xs, 5);
   std::vector<float> wt((in + 1) * ys, 0.0f), wp(out * xs, 0.0f);
-  for (size_t o = 0; o < out; ++o) {  // the layouts src/core/mlp.cc prepares
+  for (size_t o = 0; o < out; ++o) {  // the layouts src/core/layers/linear.cc prepares
     for (size_t i = 0; i < in; ++i) wt[i * ys + o] = wp[o * xs + i] = w[o * in + i];
     wt[in * ys + o] = b[o];
   }

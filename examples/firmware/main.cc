@@ -1,6 +1,6 @@
 // A firmware-style program: an MLP 784-32-10 trained with SGD-momentum at batch 32
 // on 64 digits held in flash, with a cosine schedule and gradient clipping, in a
-// LeanPlan workspace (descent/mlp.h): the digits are read where they are, the
+// LeanPlan workspace (descent/workspace.h): the digits are read where they are, the
 // weights in place, and each gradient row updates its weights at once, so RAM holds
 // little more than the parameters and the momentum. The trained state is streamed
 // into a flash region through a StateWriter and read back: no RAM copy of it.

@@ -6,7 +6,7 @@
 //
 //   struct Leaky02 { static constexpr descent::ActivationSpec kSpec{descent::ActivationKind::kLeakyRelu, 0.2f}; };
 //   struct Huber05 { static constexpr descent::LossSpec kSpec{descent::LossKind::kHuber, 0.0f, 0.5f}; };
-//   using Net = descent::Model<descent::Sizes<10, 16, 1>, Leaky02, Huber05>;  // descent/mlp.h
+//   using Net = descent::Model<descent::Sizes<10, 16, 1>, Leaky02, Huber05>;  // descent/model.h
 //
 // The size-erased code reads them as an ActivationSpec / LossSpec, which the
 // CLI fills at run time from its flags.

@@ -1,7 +1,7 @@
 // A model as the size-erased code sees it: an ordered list of layers (torch's
 // nn.Sequential), its parameter tensors, and where a plan puts each layer's
 // buffers. Built by one constexpr LayoutBuilder from a compile-time layer list
-// (descent/sequential.h, descent/mlp.h) or from the CLI's --net spec at run time,
+// (descent/model.h) or from the CLI's --net spec at run time,
 // so both find the same offsets and run the same code.
 //
 // Each Linear layer is one entry of `layers`, with the activation that follows

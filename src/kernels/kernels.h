@@ -25,7 +25,7 @@ namespace kernels {
 // X(field, Function, parameter list). The contracts:
 //  scale_pixels: dst[i] = src[i] * (1/256), pixels as the notebook scales them.
 //  linear_forward: y[r,o] = relu?(sum_i x[r,i]*wt[i,o] + wt[in,o]), sum in order i = 0..in-1;
-//    wt is the weight [out, in] transposed with the bias as one more row (src/core/mlp.cc).
+//    wt is the weight [out, in] transposed with the bias as one more row (src/core/layers/linear.cc).
 //    Strides are multiples of 16; rows of x, wt and y are readable/writable up to Padded().
 //    sparse_x: x has many zeros, worth skipping (generic/live_terms-inl.h; same result).
 //  linear_forward_t: the same sums for activations stored transposed ([features, rows]), reading

@@ -1,7 +1,7 @@
 // Zero-skipping for the matrix products of sparse inputs (pixels: ~80 % of
 // MNIST is 0). A term a*b with a == 0 cannot change a sum acc = fma(a, b, acc)
 // as long as b is finite: acc starts at +0 and is never -0, so acc + (+-0) == acc.
-// Parameters are checked finite after every step (src/core/mlp.cc), so skipping
+// Parameters are checked finite after every step (src/core/passes.h: CheckModel), so skipping
 // gives exactly the bits of the dense loop, on every backend.
 //
 // Part of the generic layer (generic/kernels-inl.h): every instruction set gets its own copy.
