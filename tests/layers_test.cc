@@ -122,7 +122,7 @@ std::vector<float> LossOf(const std::vector<float>& z, const T* targets, float* 
   REQUIRE(ForwardBackward(net, ws, 7, loss) == Status::kOk);
   std::vector<float> dz;
   for (size_t r = 0; r < 7; ++r) {
-    const float* row = ws.scratch() + Workspace<Net, 7>::kLayout.dy[Net::kNumLayers - 1] + r * Padded(kOut);
+    const float* row = ws.slot(Workspace<Net, 7>::kLayout.dy[Net::kNumLayers - 1]) + r * Padded(kOut);
     dz.insert(dz.end(), row, row + kOut);
   }
   return dz;
@@ -333,8 +333,8 @@ TEST_CASE("frozen layers: no gradient, state or input-gradient buffers for them"
   static_assert(sizeof(Optimizer<Adam, Tuned::kNumTrainable>) < sizeof(Optimizer<Adam, Full::kNumParams>) / 50,
                 "state for the trained parameters only");
   static_assert(sizeof(Workspace<Tuned, 32>) < sizeof(Workspace<Full, 32>), "no gradients or padded weights below");
-  static_assert(Workspace<Tuned, 32>::kLayout.workspace_floats + Tuned::kNumTrainable <
-                    Workspace<Full, 32>::kLayout.workspace_floats + Full::kNumParams - 80000,
+  static_assert(Workspace<Tuned, 32>::kLayout.workspace_bytes / 4 + Tuned::kNumTrainable <
+                    Workspace<Full, 32>::kLayout.workspace_bytes / 4 + Full::kNumParams - 80000,
                 "no padded copies of the frozen layers' weights");
   // The same bits as the full model wherever the full model's lower layers are not updated:
   // one step from the same weights gives the full model's last-layer gradient exactly.

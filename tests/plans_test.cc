@@ -173,7 +173,7 @@ TEST_CASE("plans: a lean workspace holds no gradient, no weight copies and no in
   using Fast = Workspace<Net, 32, FastPlan>;
   // Kept: the hidden output (32 x 32), the loss gradient (32 x 16), the logits and then the hidden
   // layer's input gradient (32 x 32), one weight-gradient row and its bias (784 + 32 floats).
-  static_assert(Lean::kLayout.workspace_floats == 32 * 32 + 32 * 16 + 32 * 32 + 784 + 32, "the lean layout");
+  static_assert(Lean::kLayout.workspace_bytes == 4 * (32 * 32 + 32 * 16 + 32 * 32 + 784 + 32), "the lean layout");
   static_assert(sizeof(Lean) < sizeof(Fast) / 15, "at least 15 times smaller");
   // Without a batch loaded, a lean workspace has no rows to read.
   static Net net;

@@ -39,6 +39,17 @@ struct Layer {
   size_t weight = 0, bias = 0;   // offsets in parameter order (bias: has_bias only)
 };
 
+// The element type of a workspace buffer (int8 joins with quantized layers).
+enum class Dtype : uint8_t { kFloat32 };
+constexpr size_t SizeOf(Dtype) { return 4; }
+
+// A named buffer of a plan: where it starts in the workspace (bytes, a multiple of kAlign)
+// and what it holds.
+struct Slot {
+  size_t offset = 0;
+  Dtype dtype = Dtype::kFloat32;
+};
+
 // One parameter tensor, in state_dict order: a weight [rows, cols] or a bias [rows].
 struct ParamTensor {
   size_t layer = 0;
@@ -66,22 +77,22 @@ struct Layout {
   size_t trainable_begin = 0;  // the trained parameters are [trainable_begin, num_params)
   size_t num_trainable = 0;
 
-  // A training workspace's plan (floats), for max_batch rows: every layer's input `act`,
+  // A training workspace's plan, for max_batch rows: every layer's input `act`,
   // its kept pre-activation output `pre` (where the activation's derivative reads it),
   // the gradient w.r.t. each layer's product output `dy`, per layer the weights transposed
   // (plus the bias as a last row) `wt` and row-padded `wp`, the float targets of element
   // losses. act[num_layers] holds the outputs (logits).
   size_t max_batch = 0;
   bool lean = false;
-  size_t act[kMaxLayers + 1] = {};
-  size_t pre[kMaxLayers + 1] = {};
+  Slot act[kMaxLayers + 1] = {};
+  Slot pre[kMaxLayers + 1] = {};
   bool keeps_pre[kMaxLayers + 1] = {};
-  size_t dy[kMaxLayers] = {};
-  size_t wt[kMaxLayers] = {};
-  size_t wp[kMaxLayers] = {};
-  size_t targets = 0;   // max_batch * outputs floats, element losses only
-  size_t grad_row = 0;  // LeanPlan: one row of a weight gradient and a bias gradient
-  size_t workspace_floats = 0;
+  Slot dy[kMaxLayers] = {};
+  Slot wt[kMaxLayers] = {};
+  Slot wp[kMaxLayers] = {};
+  Slot targets;   // max_batch * outputs floats, element losses only
+  Slot grad_row;  // LeanPlan: one row of a weight gradient and a bias gradient
+  size_t workspace_bytes = 0;
 
   constexpr size_t inputs() const { return sizes[0]; }
   constexpr size_t outputs() const { return sizes[num_layers]; }
@@ -108,16 +119,18 @@ struct Layout {
     Layout l = *this;
     l.max_batch = batch;
     l.lean = lean_plan;
-    l.workspace_floats = 0;
+    l.workspace_bytes = 0;
     if (batch == 0) return l;
     size_t at = lean_plan ? l.LeanBuffers() : l.FastBuffers();
-    l.targets = at;
+    l.targets = F32(at);
     at += HasClassTargets(loss.kind) ? 0 : batch * outputs();
-    l.workspace_floats = at;
+    l.workspace_bytes = at * SizeOf(Dtype::kFloat32);
     return l;
   }
 
  private:
+  // The plans below count in floats (every buffer is float32 for now) and name slots in bytes.
+  static constexpr Slot F32(size_t floats) { return Slot{floats * SizeOf(Dtype::kFloat32), Dtype::kFloat32}; }
   constexpr size_t Rows(size_t width) const { return max_batch * Padded(width); }
   // Whether the output of layer j-1 (= act[j]) is kept before its activation.
   constexpr bool NeedsPre(size_t j) const { return j > 0 && NeedsPreActivation(layers[j - 1].act); }
@@ -127,23 +140,23 @@ struct Layout {
   constexpr size_t FastBuffers() {
     size_t at = 0, widest = 0;
     for (size_t i = 0; i <= num_layers; ++i) {
-      act[i] = at;
+      act[i] = F32(at);
       at += Rows(sizes[i]);
       widest = i > 0 && Padded(sizes[i]) > widest ? Padded(sizes[i]) : widest;
     }
     for (size_t j = 1; j <= num_layers; ++j) {
       keeps_pre[j] = NeedsPre(j);
       if (!keeps_pre[j]) continue;
-      pre[j] = at;
+      pre[j] = F32(at);
       at += Rows(sizes[j]);
     }
     const size_t buffers[2] = {at, at + max_batch * widest};
     at += 2 * max_batch * widest;
-    for (size_t i = 0; i < num_layers; ++i) dy[i] = buffers[(num_layers - 1 - i) % 2];
+    for (size_t i = 0; i < num_layers; ++i) dy[i] = F32(buffers[(num_layers - 1 - i) % 2]);
     for (size_t i = 0; i < num_layers; ++i) {
-      wt[i] = at;
+      wt[i] = F32(at);
       at += (sizes[i] + 1) * Padded(sizes[i + 1]);
-      wp[i] = at;
+      wp[i] = F32(at);
       at += i <= frozen ? 0 : sizes[i + 1] * Padded(sizes[i]);  // only layers above a trained one pass a gradient down
     }
     return at;
@@ -157,17 +170,17 @@ struct Layout {
     size_t at = 0;
     for (size_t j = 1; j < n; ++j) {
       if (j < frozen) continue;
-      act[j] = at;
+      act[j] = F32(at);
       at += Rows(sizes[j]);
       keeps_pre[j] = NeedsPre(j) && j > frozen;  // read by layer j's input gradient
       if (keeps_pre[j]) {
-        pre[j] = at;
+        pre[j] = F32(at);
         at += Rows(sizes[j]);
       }
     }
     keeps_pre[n] = NeedsPre(n);  // the last layer's own activation, undone before its backward
     if (keeps_pre[n]) {
-      pre[n] = at;
+      pre[n] = F32(at);
       at += Rows(sizes[n]);
     }
     // Buffer 0 holds the loss's gradient (layer n-1's dy) and buffer 1 the logits; going down,
@@ -180,15 +193,15 @@ struct Layout {
     }
     const size_t buffers[2] = {at, at + slot[0]};
     at += slot[0] + slot[1];
-    for (size_t i = 0; i < n; ++i) dy[i] = buffers[(n - 1 - i) % 2];
-    for (size_t j = 1; j < frozen && j < n; ++j) act[j] = buffers[(j - 1) % 2];
-    act[n] = buffers[1];
+    for (size_t i = 0; i < n; ++i) dy[i] = F32(buffers[(n - 1 - i) % 2]);
+    for (size_t j = 1; j < frozen && j < n; ++j) act[j] = F32(buffers[(j - 1) % 2]);
+    act[n] = F32(buffers[1]);
     size_t row = 0, column = 0;
     for (size_t i = frozen; i < n; ++i) {
       row = Max(row, sizes[i]);
       column = Max(column, sizes[i + 1]);
     }
-    grad_row = at;
+    grad_row = F32(at);
     return at + row + column;
   }
   static constexpr size_t Max(size_t a, size_t b) { return a > b ? a : b; }

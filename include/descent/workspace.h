@@ -97,18 +97,21 @@ class Workspace : public internal::PlanBlock<Plan::kLean, Net::kNumTrainable> {
   template <bool kHas = !kLean, class = std::enable_if_t<kHas>>
   const float* grads() const { return this->grads_; }
   const internal::InputRows& input_rows() const { return this->input_rows_; }
-  float* scratch() { return scratch_; }
+  // The plan's buffers; slot(kLayout.act[i]) is layer i's input, and so on (descent/layout.h).
+  unsigned char* scratch() { return reinterpret_cast<unsigned char*>(scratch_); }
+  float* slot(const Slot& s) { return reinterpret_cast<float*>(scratch() + s.offset); }
+  const float* slot(const Slot& s) const { return reinterpret_cast<const float*>(reinterpret_cast<const unsigned char*>(scratch_) + s.offset); }
   // Class losses: the batch's labels.
   Label* labels() { return labels_; }
   // Element losses: row r's Net::kOutputs targets.
-  float* targets(size_t r) { return scratch_ + kLayout.targets + r * Net::kOutputs; }
+  float* targets(size_t r) { return slot(kLayout.targets) + r * Net::kOutputs; }
   // Row r of the input batch (Net::kInputs floats; write it directly or use LoadImages / LoadRows).
   // FastPlan only: a LeanPlan workspace reads the rows where LoadImages / LoadRows found them.
   template <bool kHas = !kLean, class = std::enable_if_t<kHas>>
-  float* input(size_t r) { return scratch_ + kLayout.act[0] + r * Padded(Net::kInputs); }
+  float* input(size_t r) { return slot(kLayout.act[0]) + r * Padded(Net::kInputs); }
   // Row r of the last layer's outputs (logits) after Forward / ForwardBackward.
   const float* logits(size_t r) const {
-    return scratch_ + kLayout.act[Net::kNumLayers] + r * Padded(Net::kOutputs);
+    return slot(kLayout.act[Net::kNumLayers]) + r * Padded(Net::kOutputs);
   }
   // Per-row loss (mean over the row's outputs) of the last ForwardBackward / Evaluate.
   const float* row_loss() const { return row_loss_; }
@@ -134,7 +137,7 @@ class Workspace : public internal::PlanBlock<Plan::kLean, Net::kNumTrainable> {
   template <class T>
   Status LoadTargets(const T* targets, const uint32_t* order, size_t rows);
 
-  alignas(kAlign) float scratch_[kLayout.workspace_floats] = {};
+  alignas(kAlign) float scratch_[kLayout.workspace_bytes / sizeof(float)] = {};  // float32 slots only, for now
   float row_loss_[kMaxBatch] = {};
   Label labels_[kClassTargets ? kMaxBatch : 1] = {};
 };
@@ -143,15 +146,16 @@ class Workspace : public internal::PlanBlock<Plan::kLean, Net::kNumTrainable> {
 // rows padded to `stride`): the model's input first, then the layers' outputs in two
 // buffers of the widest layer, in turn.
 struct InferencePlan {
-  size_t stride = 0;
+  size_t stride = 0;  // rows, padded
   size_t widest = 0;
-  size_t act[kMaxLayers + 1] = {};  // act[i]: layer i's input; act[num_layers]: the outputs
+  Slot act[kMaxLayers + 1] = {};  // act[i]: layer i's input; act[num_layers]: the outputs
   size_t floats = 0;
   static constexpr InferencePlan Of(const Layout& l, size_t max_batch) {
     InferencePlan p;
     p.stride = Padded(max_batch);
     for (size_t i = 1; i <= l.num_layers; ++i) p.widest = l.sizes[i] > p.widest ? l.sizes[i] : p.widest;
-    for (size_t i = 1; i <= l.num_layers; ++i) p.act[i] = (l.sizes[0] + ((i - 1) % 2) * p.widest) * p.stride;
+    for (size_t i = 1; i <= l.num_layers; ++i)
+      p.act[i] = Slot{(l.sizes[0] + ((i - 1) % 2) * p.widest) * p.stride * sizeof(float), Dtype::kFloat32};
     p.floats = (l.sizes[0] + 2 * p.widest) * p.stride;
     return p;
   }
@@ -177,7 +181,7 @@ class InferenceWorkspace {
   float& input(size_t r, size_t f) { return scratch_[f * kStride + r]; }
   // Output o of row r after Forward (a logit, for the class and BCE losses).
   float output(size_t r, size_t o) const { return scratch_[OutputOffset() + o * kStride + r]; }
-  static constexpr size_t OutputOffset() { return kPlan.act[Net::kNumLayers]; }
+  static constexpr size_t OutputOffset() { return kPlan.act[Net::kNumLayers].offset / sizeof(float); }
 
   Status LoadImages(const uint8_t* pixels, const uint32_t* order, size_t rows, const ParallelFor& pf = {});
   Status LoadRows(const float* features, const uint32_t* order, size_t rows, const float* shift = nullptr,
@@ -211,7 +215,8 @@ struct ModelRef {
 struct WorkRef {
   const Layout* layout;
   float* grads;  // the trained parameters' gradients (FastPlan)
-  float* scratch;
+  unsigned char* scratch;  // the plan's slots
+  float* F(const Slot& s) const { return reinterpret_cast<float*>(scratch + s.offset); }
   float* row_loss;
   uint8_t* labels8;    // class losses up to 256 classes
   uint16_t* labels16;  // class losses above
@@ -220,7 +225,8 @@ struct WorkRef {
 struct InferRef {
   const Layout* layout;  // the model's
   const InferencePlan* plan;
-  float* scratch;
+  float* scratch;  // floats; plan->act[i].offset in bytes
+  float* F(const Slot& s) const { return reinterpret_cast<float*>(reinterpret_cast<unsigned char*>(scratch) + s.offset); }
   size_t max_batch;
 };
 void Init(ModelRef model, uint64_t seed);
@@ -290,7 +296,7 @@ Status Workspace<Net, kMaxBatch, Plan>::Load(const internal::InputRows& in, cons
   if (rows == 0 || rows > kMaxBatch) return Status::kCapacityExceeded;
   if constexpr (kLean) {
     this->input_rows_ = in;  // read where they are, during the step
-  } else if (Status s = internal::LoadFeatures(kLayout, scratch_ + kLayout.act[0], Padded(Net::kInputs), 1, kMaxBatch,
+  } else if (Status s = internal::LoadFeatures(kLayout, slot(kLayout.act[0]), Padded(Net::kInputs), 1, kMaxBatch,
                                                in.bytes, in.floats, in.order, rows, in.shift, in.scale, pf);
              s != Status::kOk) {
     return s;

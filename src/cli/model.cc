@@ -85,7 +85,7 @@ void Net::Configure(const Architecture& architecture) {
 void TrainWorkspace::Configure(const Architecture& architecture, size_t max_batch, bool lean) {
   layout_ = architecture.MakeLayout(max_batch, lean);
   grads_.assign(lean ? 0 : layout_.num_trainable, 0.0f);
-  scratch_.assign(layout_.workspace_floats, 0.0f);
+  scratch_.assign(layout_.workspace_bytes / sizeof(float), 0.0f);
   row_loss_.assign(max_batch, 0.0f);
   const bool classes = HasClassTargets(architecture.loss.kind);
   labels8_.assign(classes && architecture.outputs() <= 256 ? max_batch : 0, 0);
@@ -93,7 +93,8 @@ void TrainWorkspace::Configure(const Architecture& architecture, size_t max_batc
 }
 
 internal::WorkRef TrainWorkspace::Ref() {
-  return {&layout_, grads_.empty() ? nullptr : grads_.data(), scratch_.data(), row_loss_.data(),
+  return {&layout_, grads_.empty() ? nullptr : grads_.data(), reinterpret_cast<unsigned char*>(scratch_.data()),
+          row_loss_.data(),
           labels8_.empty() ? nullptr : labels8_.data(), labels16_.empty() ? nullptr : labels16_.data(), rows_};
 }
 
@@ -108,7 +109,7 @@ Status TrainWorkspace::Load(const host::Dataset& data, const InputTransform& tra
   if (layout_.lean) {  // read where they are during the step (the data, order and transform outlive it)
     if (rows == 0 || rows > layout_.max_batch) return Status::kCapacityExceeded;
     rows_ = {bytes, floats, order, shift, scale};
-  } else if (Status s = internal::LoadFeatures(layout_, scratch_.data() + layout_.act[0], Padded(layout_.inputs()), 1,
+  } else if (Status s = internal::LoadFeatures(layout_, Ref().F(layout_.act[0]), Padded(layout_.inputs()), 1,
                                                layout_.max_batch, bytes, floats, order, rows, shift, scale, pf);
              s != Status::kOk) {
     return s;
@@ -117,7 +118,7 @@ Status TrainWorkspace::Load(const host::Dataset& data, const InputTransform& tra
     const size_t i = order ? order[r] : r;
     if (!labels8_.empty()) labels8_[r] = static_cast<uint8_t>(data.Target(i));
     else if (!labels16_.empty()) labels16_[r] = static_cast<uint16_t>(data.Target(i));
-    else scratch_[layout_.targets + r] = data.Target(i);  // element losses: one output
+    else Ref().F(layout_.targets)[r] = data.Target(i);  // element losses: one output
   }
   return Status::kOk;
 }

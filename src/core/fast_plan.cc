@@ -15,7 +15,7 @@ Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf)
   if (w.lean) return LeanForward(model, work, rows);
   if (Status s = CheckRows(w, rows); s != Status::kOk) return s;
   if (Status s = CheckModel(model, pf); s != Status::kOk) return s;
-  for (size_t i = 0; i < w.num_layers; ++i) OpsOf(w.layers[i].kind).forward(model, work, i, rows, pf);
+  for (size_t i = 0; i < w.num_layers; ++i) ForwardLayer(w, model, work, i, rows, pf);
   return Status::kOk;
 }
 
@@ -28,7 +28,7 @@ Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, c
   *loss = static_cast<float>(sum / static_cast<double>(rows));
   if (!std::isfinite(*loss)) return Status::kNonFinite;
   // From the top: each trained layer's gradients, and its input gradient for the one below.
-  for (size_t i = w.num_layers; i-- > w.frozen;) OpsOf(w.layers[i].kind).backward(model, work, i, rows, pf);
+  for (size_t i = w.num_layers; i-- > w.frozen;) BackwardLayer(w, model, work, i, rows, pf);
   return Status::kOk;
 }
 
@@ -40,11 +40,11 @@ Status Evaluate(ModelRef model, WorkRef work, size_t rows, double* loss_sum, siz
   const size_t outputs = w.outputs();
   for (size_t r = 0; r < rows; ++r) {
     *loss_sum += work.row_loss[r];
-    const float* z = work.scratch + w.act[w.num_layers] + r * Padded(outputs);
+    const float* z = work.F(w.act[w.num_layers]) + r * Padded(outputs);
     if (HasClassTargets(w.loss.kind)) {
       *correct += Argmax(z, 1, outputs) == (work.labels8 ? work.labels8[r] : work.labels16[r]);
     } else if (w.loss.kind == LossKind::kBceWithLogits) {
-      const float* t = work.scratch + w.targets + r * outputs;
+      const float* t = work.F(w.targets) + r * outputs;
       bool right = true;
       for (size_t o = 0; o < outputs; ++o) right = right && ((z[o] > 0.0f) == (t[o] >= 0.5f));
       *correct += right;

@@ -10,7 +10,7 @@ namespace internal {
 namespace {
 
 // Where Infer leaves the last layer's outputs (transposed).
-const float* InferOutput(const InferRef& work) { return work.scratch + work.plan->act[work.layout->num_layers]; }
+const float* InferOutput(const InferRef& work) { return work.F(work.plan->act[work.layout->num_layers]); }
 
 }  // namespace
 
@@ -18,7 +18,7 @@ Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf) 
   const Layout& l = *model.layout;
   if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
   if (Status s = CheckModel(model, pf); s != Status::kOk) return s;
-  for (size_t i = 0; i < l.num_layers; ++i) OpsOf(l.layers[i].kind).infer(model, work, i, rows, pf);
+  for (size_t i = 0; i < l.num_layers; ++i) InferLayer(l, model, work, i, rows, pf);
   return Status::kOk;
 }
 

@@ -28,9 +28,8 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t rows, const Tak
                             (*static_cast<Take*>(self))(offset, g, n);
                           }};
   for (size_t i = l.num_layers; i-- > l.frozen;) {
-    const LayerOps& ops = OpsOf(l.layers[i].kind);
-    if (i > l.frozen) ops.lean_input_gradient(model, work, i, rows);
-    ops.lean_gradients(work, i, rows, sink);
+    if (i > l.frozen) LeanInputGradientLayer(l, model, work, i, rows);
+    LeanGradientsLayer(l, work, i, rows, sink);
   }
 }
 
@@ -41,7 +40,7 @@ Status LeanForward(ModelRef model, WorkRef work, size_t rows) {
   if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
   if (!HasInput(work)) return Status::kInvalidArgument;  // nothing loaded
   if (Status s = CheckModel(model); s != Status::kOk) return s;
-  for (size_t i = 0; i < l.num_layers; ++i) OpsOf(l.layers[i].kind).lean_forward(model, work, i, rows);
+  for (size_t i = 0; i < l.num_layers; ++i) LeanForwardLayer(l, model, work, i, rows);
   return Status::kOk;
 }
 

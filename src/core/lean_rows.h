@@ -59,7 +59,7 @@ inline LayerInput InputOf(const Layout& l, const WorkRef& work, size_t i) {
     x.rows = work.input;
     x.inputs = l.sizes[0];
   } else {
-    x.act = work.scratch + l.act[i];
+    x.act = work.F(l.act[i]);
     x.stride = Padded(l.sizes[i]);
   }
   return x;

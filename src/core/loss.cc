@@ -98,16 +98,16 @@ Status LossAndOutputGradient(const Layout& l, const WorkRef& work, size_t rows, 
   const ActivationSpec& act = l.act_of(n - 1);
   if (act.kind != ActivationKind::kIdentity) {
     const size_t count = rows * Padded(l.outputs());
-    kernels::ActiveKernels().activation_backward(act, work.scratch + l.act[n], l.keeps_pre[n] ? work.scratch + l.pre[n] : nullptr,
-                            work.scratch + l.dy[n - 1], count);
+    kernels::ActiveKernels().activation_backward(act, work.F(l.act[n]), l.keeps_pre[n] ? work.F(l.pre[n]) : nullptr,
+                            work.F(l.dy[n - 1]), count);
   }
   return Status::kOk;
 }
 
 Status LossOfOutputs(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf) {
   const size_t outputs = l.outputs(), stride = Padded(outputs);
-  const float* z = work.scratch + l.act[l.num_layers];
-  float* dz = work.scratch + l.dy[l.num_layers - 1];
+  const float* z = work.F(l.act[l.num_layers]);
+  float* dz = work.F(l.dy[l.num_layers - 1]);
   if (HasClassTargets(l.loss.kind)) {
     for (size_t r = 0; r < rows; ++r)
       if ((work.labels8 ? work.labels8[r] : work.labels16[r]) >= outputs) return Status::kInvalidArgument;
@@ -130,7 +130,7 @@ Status LossOfOutputs(const Layout& l, const WorkRef& work, size_t rows, const Pa
     }
     return Status::kOk;
   }
-  const float* targets = work.scratch + l.targets;
+  const float* targets = work.F(l.targets);
   const float n = static_cast<float>(rows * outputs);
   if (l.loss.kind == LossKind::kBceWithLogits)
     for (size_t k = 0; k < rows * outputs; ++k)

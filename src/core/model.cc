@@ -30,7 +30,7 @@ bool ParamsFinite(const float* p, size_t n, const ParallelFor& pf) {
 void Init(ModelRef model, uint64_t seed) {
   const Layout& l = *model.layout;
   Rng rng(seed, kStreamInit, 0);  // one stream: layer by layer, parameters in layout order
-  for (size_t i = 0; i < l.num_layers; ++i) OpsOf(l.layers[i].kind).init(model, i, rng);
+  for (size_t i = 0; i < l.num_layers; ++i) InitLayer(l, model, i, rng);
 }
 
 Status LoadFeatures(const Layout& l, float* dst, size_t dst_row, size_t dst_col, size_t max_batch,
@@ -66,7 +66,7 @@ Status LoadFloatTargets(WorkRef work, const float* targets, const uint32_t* orde
   if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
   const size_t outputs = l.outputs();
   for (size_t r = 0; r < rows; ++r)
-    memcpy(work.scratch + l.targets + r * outputs, targets + (order ? order[r] : r) * outputs,
+    memcpy(work.F(l.targets) + r * outputs, targets + (order ? order[r] : r) * outputs,
            outputs * sizeof(float));
   return Status::kOk;
 }

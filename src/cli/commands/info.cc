@@ -30,7 +30,7 @@ std::string Grouped(size_t n) {
 size_t TrainingBytes(const Architecture& a, size_t batch, bool lean) {
   const Layout l = a.MakeLayout(batch, lean);
   const size_t labels = HasClassTargets(a.loss.kind) ? batch * (a.outputs() <= 256 ? 1 : 2) : 0;
-  return 4 * (l.workspace_floats + (lean ? 0 : l.num_trainable) + batch) + labels;
+  return l.workspace_bytes + 4 * ((lean ? 0 : l.num_trainable) + batch) + labels;
 }
 
 void PrintModel(const ModelSpec& spec, size_t batch) {

@@ -1,6 +1,7 @@
-// What the plans ask of one layer kind (descent/layout.h's LayerKind): a table of
-// functions per kind, filled in the kind's own source (src/core/layers/<kind>.cc), so
-// the plans' passes (fast_plan.cc, lean_plan.cc, inference.cc) only walk the list.
+// What the plans ask of one layer kind (descent/layout.h's LayerKind): the same functions
+// for every kind, each kind's in its namespace and defined in its own source
+// (src/core/layers/<kind>.cc), so the plans' passes (fast_plan.cc, lean_plan.cc,
+// inference.cc) only walk the list.
 // Layer i reads its input at act[i] and writes its output (after its activation) at
 // act[i + 1]; its backward reads dy[i], the gradient w.r.t. its product output.
 #ifndef DESCENT_SRC_CORE_LAYERS_LAYER_OPS_H_
@@ -23,32 +24,61 @@ struct GradientTake {
   void operator()(size_t offset, const float* g, size_t n) const { take(self, offset, g, n); }
 };
 
-struct LayerOps {
-  // torch's default initialisation of layer i's parameters, from the stream (frozen ones
-  // drawn too, not written).
-  void (*init)(const ModelRef& model, size_t i, Rng& rng);
-  // FastPlan, split over pf's workers: the forward pass; the backward pass (the gradient of
-  // the layer's parameters, and its input gradient into dy[i - 1] when the layer below is
-  // trained, through that layer's activation).
-  void (*forward)(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const ParallelFor& pf);
-  void (*backward)(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const ParallelFor& pf);
-  // LeanPlan, one thread, the caller's rows for layer 0: the forward pass; the input gradient
-  // (with the weights before the update); the parameters' gradient piece by piece.
-  void (*lean_forward)(const ModelRef& model, const WorkRef& work, size_t i, size_t rows);
-  void (*lean_input_gradient)(const ModelRef& model, const WorkRef& work, size_t i, size_t rows);
-  void (*lean_gradients)(const WorkRef& work, size_t i, size_t rows, const GradientTake& take);
-  // Inference, activations transposed ([features, rows]).
-  void (*infer)(const ModelRef& model, const InferRef& work, size_t i, size_t rows, const ParallelFor& pf);
-};
+// Each kind's functions, declared in its namespace and defined in its home.
+#define DESCENT_LAYER_FUNCTIONS                                                                                  \
+  /* torch's default initialisation of layer i's parameters, from the stream (frozen ones drawn too, */          \
+  /* not written). */                                                                                            \
+  void Init(const ModelRef& model, size_t i, Rng& rng);                                                          \
+  /* FastPlan, split over pf's workers: the forward pass; the backward pass (the gradient of the layer's */      \
+  /* parameters, and its input gradient into dy[i - 1] when the layer below is trained, through that */          \
+  /* layer's activation). */                                                                                     \
+  void Forward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const ParallelFor& pf);        \
+  void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const ParallelFor& pf);       \
+  /* LeanPlan, one thread, the caller's rows for layer 0: the forward pass; the input gradient (with the */      \
+  /* weights before the update); the parameters' gradient piece by piece. */                                    \
+  void LeanForward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows);                          \
+  void LeanInputGradient(const ModelRef& model, const WorkRef& work, size_t i, size_t rows);                    \
+  void LeanGradients(const WorkRef& work, size_t i, size_t rows, const GradientTake& take);                     \
+  /* Inference, activations transposed ([features, rows]). */                                                   \
+  void Infer(const ModelRef& model, const InferRef& work, size_t i, size_t rows, const ParallelFor& pf);
 
-const LayerOps& LinearOps();
+namespace linear {
+DESCENT_LAYER_FUNCTIONS
+}  // namespace linear
 
-inline const LayerOps& OpsOf(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::kLinear: break;
+// The plans call layer i through these: one switch over the kinds each (no table of function
+// pointers: on a microcontroller such a table lands in RAM).
+#define DESCENT_DISPATCH(call)                    \
+  switch (layout.layers[i].kind) {                \
+    case LayerKind::kLinear: return linear::call; \
   }
-  return LinearOps();
+inline void InitLayer(const Layout& layout, const ModelRef& model, size_t i, Rng& rng) {
+  DESCENT_DISPATCH(Init(model, i, rng))
 }
+inline void ForwardLayer(const Layout& layout, const ModelRef& model, const WorkRef& work, size_t i, size_t rows,
+                         const ParallelFor& pf) {
+  DESCENT_DISPATCH(Forward(model, work, i, rows, pf))
+}
+inline void BackwardLayer(const Layout& layout, const ModelRef& model, const WorkRef& work, size_t i, size_t rows,
+                          const ParallelFor& pf) {
+  DESCENT_DISPATCH(Backward(model, work, i, rows, pf))
+}
+inline void LeanForwardLayer(const Layout& layout, const ModelRef& model, const WorkRef& work, size_t i, size_t rows) {
+  DESCENT_DISPATCH(LeanForward(model, work, i, rows))
+}
+inline void LeanInputGradientLayer(const Layout& layout, const ModelRef& model, const WorkRef& work, size_t i,
+                                   size_t rows) {
+  DESCENT_DISPATCH(LeanInputGradient(model, work, i, rows))
+}
+inline void LeanGradientsLayer(const Layout& layout, const WorkRef& work, size_t i, size_t rows,
+                               const GradientTake& take) {
+  DESCENT_DISPATCH(LeanGradients(work, i, rows, take))
+}
+inline void InferLayer(const Layout& layout, const ModelRef& model, const InferRef& work, size_t i, size_t rows,
+                       const ParallelFor& pf) {
+  DESCENT_DISPATCH(Infer(model, work, i, rows, pf))
+}
+#undef DESCENT_DISPATCH
 
 }  // namespace internal
 }  // namespace descent

@@ -75,6 +75,10 @@ void PadRows(const float* w, size_t out, size_t in, float* wp) {
   for (size_t o = 0; o < out; ++o) memcpy(wp + o * Padded(in), w + o * in, in * sizeof(float));
 }
 
+}  // namespace
+
+namespace linear {
+
 // torch.nn.Linear's reset_parameters: weight and bias uniform in [-1/sqrt(in), 1/sqrt(in)).
 void Init(const ModelRef& model, size_t i, Rng& rng) {
   const Layout& l = *model.layout;
@@ -96,11 +100,11 @@ void Forward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, 
   const size_t in = d.in, out = d.out;
   const ActivationSpec& act = d.act;
   const bool relu = act.kind == ActivationKind::kRelu;
-  float* wt = work.scratch + w.wt[i];
+  float* wt = work.F(w.wt[i]);
   TransposeWeights(model.at(d.weight), BiasOf(model, d), out, in, wt, pf);
-  const float* x = work.scratch + w.act[i];
-  float* y = work.scratch + w.act[i + 1];
-  float* z = w.keeps_pre[i + 1] ? work.scratch + w.pre[i + 1] : y;  // the product's output
+  const float* x = work.F(w.act[i]);
+  float* y = work.F(w.act[i + 1]);
+  float* z = w.keeps_pre[i + 1] ? work.F(w.pre[i + 1]) : y;  // the product's output
   SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
     K().linear_forward(x + b * Padded(in), Padded(in), wt, Padded(out), z + b * Padded(out), Padded(out), e - b,
                        in, out, relu, /*sparse_x=*/i == 0);
@@ -112,15 +116,15 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows,
   const Layout& w = *work.layout;
   const Layer& d = w.layers[i];
   const size_t in = d.in, out = d.out;
-  const float* dy = work.scratch + w.dy[i];
-  const float* x = work.scratch + w.act[i];
+  const float* dy = work.F(w.dy[i]);
+  const float* x = work.F(w.act[i]);
   float* dw = work.grads + (d.weight - w.trainable_begin);
   // Without a bias its gradient goes to the bias row of the weight copy, unused by now.
-  float* db = d.has_bias ? work.grads + (d.bias - w.trainable_begin) : work.scratch + w.wt[i] + in * Padded(out);
+  float* db = d.has_bias ? work.grads + (d.bias - w.trainable_begin) : work.F(w.wt[i]) + in * Padded(out);
   if (i == 0) {
     // The input layer's gradient as dW^T = X^T dY, which skips the zero pixels,
     // into the transposed-weight buffer the forward pass no longer needs.
-    float* dwt = work.scratch + w.wt[0];
+    float* dwt = work.F(w.wt[0]);
     SplitRows(pf, in, kRowGrain, [&](size_t b, size_t e) {
       K().linear_backward_params_t(x + b, Padded(in), dy, Padded(out), dwt + b * Padded(out), Padded(out), rows,
                                    e - b, out);
@@ -136,15 +140,15 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows,
     const bool pad = i > w.frozen;
     SplitRows(pf, out, kRowGrain, [&](size_t b, size_t e) {
       K().linear_backward_params(dy + b, Padded(out), x, Padded(in), dw + b * in, db + b, rows, in, e - b);
-      if (pad) PadRows(model.at(d.weight) + b * in, e - b, in, work.scratch + w.wp[i] + b * Padded(in));
+      if (pad) PadRows(model.at(d.weight) + b * in, e - b, in, work.F(w.wp[i]) + b * Padded(in));
     });
   }
   if (i == w.frozen) return;  // the layer below is trained: it needs this layer's input gradient
-  float* wp = work.scratch + w.wp[i];
-  float* dx = work.scratch + w.dy[i - 1];
+  float* wp = work.F(w.wp[i]);
+  float* dx = work.F(w.dy[i - 1]);
   const ActivationSpec& act = w.act_of(i - 1);  // the derivative of the activation below
   const bool relu = act.kind == ActivationKind::kRelu;
-  const float* pre = w.keeps_pre[i] ? work.scratch + w.pre[i] : nullptr;
+  const float* pre = w.keeps_pre[i] ? work.F(w.pre[i]) : nullptr;
   SplitRows(pf, rows, kRowGrain, [&](size_t b, size_t e) {
     const size_t at = b * Padded(in);
     K().linear_backward_input(dy + b * Padded(out), Padded(out), wp, Padded(in), relu ? x + at : nullptr, Padded(in),
@@ -161,9 +165,9 @@ DESCENT_FMA_CLONES void LeanForward(const ModelRef& model, const WorkRef& work, 
   const size_t in = d.in, out = d.out, stride = Padded(out);
   const bool relu = d.act.kind == ActivationKind::kRelu;
   const LayerInput x = InputOf(l, work, i);
-  float* y = work.scratch + l.act[i + 1];
+  float* y = work.F(l.act[i + 1]);
   // The pre-activation is kept where a trained layer's backward needs it.
-  float* z = l.keeps_pre[i + 1] ? work.scratch + l.pre[i + 1] : y;
+  float* z = l.keeps_pre[i + 1] ? work.F(l.pre[i + 1]) : y;
   const float* w = model.at(d.weight);
   const float* b = BiasOf(model, d);
   for (size_t r = 0; r < rows; ++r) {
@@ -185,11 +189,11 @@ DESCENT_FMA_CLONES void LeanForward(const ModelRef& model, const WorkRef& work, 
 DESCENT_FMA_CLONES void LeanInputGradient(const ModelRef& model, const WorkRef& work, size_t i, size_t rows) {
   const Layout& l = *work.layout;
   const size_t in = l.sizes[i], out = l.sizes[i + 1], sy = Padded(out), sx = Padded(in);
-  const float* dy = work.scratch + l.dy[i];
-  float* dx = work.scratch + l.dy[i - 1];
+  const float* dy = work.F(l.dy[i]);
+  float* dx = work.F(l.dy[i - 1]);
   const float* w = model.at(l.layers[i].weight);
-  const float* act = work.scratch + l.act[i];
-  const float* pre = l.keeps_pre[i] ? work.scratch + l.pre[i] : nullptr;
+  const float* act = work.F(l.act[i]);
+  const float* pre = l.keeps_pre[i] ? work.F(l.pre[i]) : nullptr;
   const ActivationSpec& below = l.act_of(i - 1);
   const bool relu = below.kind == ActivationKind::kRelu;
   for (size_t r = 0; r < rows; ++r) {
@@ -207,7 +211,7 @@ DESCENT_FMA_CLONES void LeanInputGradient(const ModelRef& model, const WorkRef& 
 }
 
 // g[c] = fma chain over r of dy[r * sy] * x[r, c]: one row of a weight gradient.
-DESCENT_FMA_CLONES void GradientRow(const LayerInput& x, bool skip_zeros, const float* dy, size_t sy, size_t rows,
+static DESCENT_FMA_CLONES void GradientRow(const LayerInput& x, bool skip_zeros, const float* dy, size_t sy, size_t rows,
                                     size_t in, float* g) {
   for (size_t c = 0; c < in; ++c) g[c] = 0.0f;
   for (size_t r = 0; r < rows; ++r) {
@@ -224,9 +228,9 @@ void LeanGradients(const WorkRef& work, size_t i, size_t rows, const GradientTak
   const Layout& l = *work.layout;
   const Layer& d = l.layers[i];
   const size_t in = d.in, out = d.out, sy = Padded(out);
-  const float* dy = work.scratch + l.dy[i];
+  const float* dy = work.F(l.dy[i]);
   const LayerInput x = InputOf(l, work, i);
-  float* g = work.scratch + l.grad_row;
+  float* g = work.F(l.grad_row);
   for (size_t o = 0; o < out; ++o) {
     GradientRow(x, i == 0, dy + o, sy, rows, in, g);
     take(d.weight - l.trainable_begin + o * in, g, in);
@@ -247,8 +251,8 @@ void Infer(const ModelRef& model, const InferRef& work, size_t i, size_t rows, c
   const Layer& d = model.layout->layers[i];
   const size_t in = d.in, out = d.out, S = work.plan->stride;
   const bool relu = d.act.kind == ActivationKind::kRelu;
-  const float* x = work.scratch + work.plan->act[i];
-  float* y = work.scratch + work.plan->act[i + 1];
+  const float* x = work.F(work.plan->act[i]);
+  float* y = work.F(work.plan->act[i + 1]);
   const float* weight = model.at(d.weight);
   const float* bias = BiasOf(model, d);
   // Split by output unit: each row of yt is one unit over every sample.
@@ -258,11 +262,7 @@ void Infer(const ModelRef& model, const InferRef& work, size_t i, size_t rows, c
   });
 }
 
-constexpr LayerOps kOps = {&Init, &Forward, &Backward, &LeanForward, &LeanInputGradient, &LeanGradients, &Infer};
-
-}  // namespace
-
-const LayerOps& LinearOps() { return kOps; }
+}  // namespace linear
 
 }  // namespace internal
 }  // namespace descent
