@@ -43,11 +43,15 @@ TEST_CASE("cli/data: regression with --standardize; eval applies the saved trans
   const Run e = Descent("eval --model " + dir + "/m --test " + dir + "/test.csv --target y");
   REQUIRE(e.code == 0);
   CHECK(Field(e.out, "test_loss") == Field(r.out, "test_loss"));
-  // The same model under another transform is another model: eval must have used the saved one.
-  const Run plain = Descent("eval --model " + dir + "/m --test " + dir + "/test.csv --target y --layers 5,16,1 "
-                            "--activation tanh --loss mse --input-scale 1");
-  REQUIRE(plain.code == 0);
-  CHECK(Field(plain.out, "test_loss") != Field(r.out, "test_loss"));
+  // Model flags that agree with the file keep its saved transform; one that contradicts it is refused.
+  const Run agreeing = Descent("eval --model " + dir + "/m --test " + dir + "/test.csv --layers 5,16,1 "
+                               "--activation tanh --loss mse");
+  REQUIRE(agreeing.code == 0);
+  CHECK(Field(agreeing.out, "test_loss") == Field(r.out, "test_loss"));  // and the saved target column, y
+  const Run plain = Descent("eval --model " + dir + "/m --test " + dir + "/test.csv --input-scale 1");
+  CHECK(plain.code == 2);
+  CHECK(Contains(plain.err, "--input-scale 1 contradicts"));
+  CHECK(Descent("eval --model " + dir + "/m --test " + dir + "/test.csv --loss l1").code == 2);
   // Threads change nothing.
   const Run three = Descent("train " + base + "--layers 5,16,1 --activation tanh --loss mse --standardize --epochs 30 "
                             "--batch 32 --lr 0.01 --threads 3");

@@ -175,6 +175,7 @@ host::Metadata ModelMetadata(const Net& net) {
   if (a.loss.kind == LossKind::kHuber) m.push_back({"delta", Number(a.loss.delta)});
   if (a.loss.kind == LossKind::kBceWithLogits) m.push_back({"pos_weight", Number(a.loss.pos_weight)});
   const InputTransform& t = net.transform();
+  if (!t.target.empty()) m.push_back({"target", t.target});
   if (!t.IsPixelScale()) {
     m.push_back({"input_scale", Floats(t.scale)});
     if (!t.shift.empty()) m.push_back({"input_shift", Floats(t.shift)});
@@ -220,6 +221,7 @@ host::Error ReadModelMetadata(const host::Safetensors& file, Architecture* a, In
   if (const std::string why = InvalidReason(*a); !why.empty())
     return host::Fail(file.path, "describes an unusable model: " + why);
   *transform = UniformScale(a->inputs(), 1.0 / 256.0);
+  if (const std::string* target = file.Meta("target")) transform->target = *target;
   if (const std::string* scale = file.Meta("input_scale")) {
     if (!ParseFloats(*scale, a->inputs(), &transform->scale))
       return host::Fail(file.path, "has a malformed input_scale (" + std::to_string(a->inputs()) + " numbers expected)");
@@ -268,6 +270,28 @@ host::Error LoadModel(const std::string& path, bool adopt, Net* net) {
     if (!std::isfinite(staging.params()[i]))
       return host::Fail(path, "holds a non-finite weight (parameter " + std::to_string(i) + ")");
   *net = std::move(staging);
+  return host::Error{};
+}
+
+host::Error ReadModelFileInfo(const std::string& path, ModelFileInfo* info) {
+  *info = ModelFileInfo{};
+  host::Safetensors file;
+  if (host::Error e = host::ReadSafetensors(path, &file, ModelFileLimits(kMaxFileParams))) return e;
+  if (host::Error e = host::VerifyChecksums(file, false)) return e;
+  info->described = file.Meta("architecture") || file.Meta("net");
+  if (info->described) return ReadModelMetadata(file, &info->architecture, &info->transform);
+  // SimpleNet's chain: linears.0.weight [h1, in], linears.1.weight [h2, h1], ...
+  for (size_t i = 0;; ++i) {
+    const host::Safetensors::Entry* w = file.Find("linears." + std::to_string(i) + ".weight");
+    if (!w || w->shape.size() != 2) break;
+    if (i == 0) info->widths.push_back(w->shape[1]);
+    if (w->shape[1] != info->widths.back())
+      return host::Fail(path, "tensor \"linears." + std::to_string(i) + ".weight\" has shape " +
+                                  host::ShapeString(w->shape) + ", but the layer before has " +
+                                  std::to_string(info->widths.back()) + " outputs");
+    info->widths.push_back(w->shape[0]);
+  }
+  info->sequential_names = info->widths.empty() && (file.Find("0.weight") || file.Find("1.weight"));
   return host::Error{};
 }
 

@@ -31,8 +31,11 @@ inline constexpr size_t kNotebookSizes[] = {784, 100, 100, 10};
 
 // What the first layer sees: x * scale[f] - as (x - shift[f]) * scale[f] with a shift.
 // The notebook's is every pixel times 1/256.
+// ... and which column of a CSV the targets are (saved with the model, so eval and predict
+// read the data as training did).
 struct InputTransform {
   std::vector<float> shift, scale;  // shift empty: none
+  std::string target;               // the target column's name ("label" for images); empty: unknown
   bool IsPixelScale() const;        // exactly the notebook's (uint8 data can take the byte path)
   std::string Describe() const;     // "scale 1/256", "standardized", "scale X"
 };
@@ -113,6 +116,18 @@ host::Error SaveModel(const std::string& path, const Net& net);
 // program wrote and refusing non-finite weights; on failure *net is as it was. With `adopt`, *net
 // takes the file's architecture and input transform; without, they must match *net's.
 host::Error LoadModel(const std::string& path, bool adopt, Net* net);
+
+// What a model file says of itself, before any weight is read: whether descent described it
+// (its model and transform in the metadata) and, for a file that does not (torch's state_dict),
+// the Linear widths its tensors imply (SimpleNet's `linears.{i}` chain; empty otherwise).
+struct ModelFileInfo {
+  bool described = false;
+  Architecture architecture;  // described files
+  InputTransform transform;   // described files
+  std::vector<size_t> widths;     // undescribed files with SimpleNet names: input first
+  bool sequential_names = false;  // undescribed files with nn.Sequential names (`0.weight`)
+};
+host::Error ReadModelFileInfo(const std::string& path, ModelFileInfo* info);
 // FNV-1a of all weights and biases as little-endian float32 in safetensors order.
 uint64_t ParamsHash(const Net& net);
 

@@ -63,6 +63,7 @@ Error ParseIdx(const std::string& images_name, std::vector<uint8_t> images,
   out->labels_source = labels_name;
   out->count = image_dims[0];
   out->features = size_t{image_dims[1]} * image_dims[2];
+  out->images = true;
   out->shape = {1, size_t{image_dims[1]}, size_t{image_dims[2]}};
   images.erase(images.begin(), images.begin() + 16);  // drop the headers in place
   labels.erase(labels.begin(), labels.begin() + 8);
@@ -78,7 +79,8 @@ std::string Dataset::Where(size_t sample, size_t f) const {
          (f < features ? "" : " (" + target_name + ")");
 }
 
-Error ParseCsv(const std::string& name, std::string_view text, const std::string& target, Dataset* out) {
+Error ParseCsv(const std::string& name, std::string_view text, const std::string& target, Dataset* out,
+               bool target_optional) {
   size_t at = 0;
   if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) at = 3;  // UTF-8 byte order mark
   size_t line_no = 0;
@@ -95,6 +97,9 @@ Error ParseCsv(const std::string& name, std::string_view text, const std::string
   };
   std::string_view line;
   if (!next_line(&line) || line.empty()) return Fail(name, "empty file, expected a header line of column names");
+  if (line.find('\r') != std::string_view::npos)
+    return Fail(name, "line 1: a carriage return inside a line: CR-only line ends (classic Mac) are not read; "
+                      "convert them to LF or CRLF");
   std::vector<std::string> names;
   for (size_t begin = 0;;) {
     const size_t comma = std::min(line.find(',', begin), line.size());
@@ -106,10 +111,18 @@ Error ParseCsv(const std::string& name, std::string_view text, const std::string
   }
   const size_t columns = names.size();
   if (columns < 2) return Fail(name, "line 1: a header with a target and at least one feature column is expected");
-  // The target: a column name, else an index.
+  // The target: a column name, else an index; with target_optional, a named target the file
+  // does not have means no target column at all (data to predict on).
   size_t target_column = 0;
-  if (!target.empty()) {
+  const size_t kNoTarget = columns;
+  if (target_optional && !target.empty() && std::find(names.begin(), names.end(), target) == names.end()) {
+    target_column = kNoTarget;
+  } else if (!target.empty()) {
     const auto it = std::find(names.begin(), names.end(), target);
+    if (std::count(names.begin(), names.end(), target) > 1)
+      return Fail(name, "line 1: the target `" + target + "` names " +
+                            std::to_string(std::count(names.begin(), names.end(), target)) +
+                            " columns (give its 0-based index instead)");
     if (it != names.end()) {
       target_column = static_cast<size_t>(it - names.begin());
     } else if (target.find_first_not_of("0123456789") == std::string::npos && target.size() < 10 &&
@@ -124,14 +137,19 @@ Error ParseCsv(const std::string& name, std::string_view text, const std::string
   }
   *out = Dataset{};
   out->source = out->labels_source = name;
-  out->features = columns - 1;
-  out->target_name = names[target_column];
+  out->has_targets = target_column != kNoTarget;
+  out->features = out->has_targets ? columns - 1 : columns;
+  out->target_name = out->has_targets ? names[target_column] : target;
   out->target_column = target_column;
+  // Kaggle's MNIST layout, `label,pixel0,pixel1,...`: images, as IDX files are.
+  out->images = out->has_targets && target_column == 0 && names[0] == "label";
+  for (size_t c = 1; out->images && c < columns; ++c) out->images = names[c] == "pixel" + std::to_string(c - 1);
   for (size_t c = 0; c < columns; ++c)
     if (c != target_column) out->feature_columns.push_back(c);
   const size_t rows = static_cast<size_t>(std::count(text.begin() + static_cast<long>(at), text.end(), '\n'));
   out->values.reserve(rows * out->features), out->targets.reserve(rows);
   bool feature_bytes = true, target_bytes = true;  // every value an integer 0..255 so far
+  size_t count = 0;
   while (next_line(&line)) {
     if (line.empty()) {
       if (at >= text.size()) break;  // a final newline
@@ -145,9 +163,16 @@ Error ParseCsv(const std::string& name, std::string_view text, const std::string
       };
       const char* field_end = std::find(p, end, ',');
       float value = 0.0f;
-      const auto parsed = std::from_chars(p, field_end, value);
+      // As numpy reads them: a leading '+', and numbers below float's range rounded to 0 or a subnormal.
+      const char* first = p + (field_end - p > 1 && *p == '+' && p[1] != '-' && p[1] != '+');
+      auto parsed = std::from_chars(first, field_end, value);
       if (p == field_end) return Fail(name, where() + ": empty value");
-      if (parsed.ec == std::errc::result_out_of_range) return Fail(name, where() + ": number out of float range");
+      if (parsed.ec == std::errc::result_out_of_range) {
+        double wide = 0.0;
+        parsed = std::from_chars(first, field_end, wide);
+        if (parsed.ec != std::errc() || !(std::fabs(wide) < 1.0)) return Fail(name, where() + ": number out of float range");
+        value = static_cast<float>(wide);
+      }
       if (parsed.ec != std::errc() || parsed.ptr != field_end)
         return Fail(name, where() + ": expected a number, found `" + std::string(p, field_end).substr(0, 16) + "`");
       if (!std::isfinite(value)) return Fail(name, where() + ": not a finite number (" + std::string(p, field_end) + ")");
@@ -161,12 +186,13 @@ Error ParseCsv(const std::string& name, std::string_view text, const std::string
         return Fail(name, "line " + std::to_string(line_no) + ": more than the header's " + std::to_string(columns) + " columns");
       p = field_end + (field_end != end);
     }
+    ++count;
   }
-  out->count = out->targets.size();
+  out->count = count;
   if (out->count == 0) return Fail(name, "has a header but no data rows");
   // Integers 0..255 (Kaggle's pixels and digit labels) as bytes: a quarter of the memory, the byte path.
   if (feature_bytes) out->pixels.assign(out->values.begin(), out->values.end()), out->values = {};
-  if (target_bytes) out->labels.assign(out->targets.begin(), out->targets.end()), out->targets = {};
+  if (target_bytes && out->has_targets) out->labels.assign(out->targets.begin(), out->targets.end()), out->targets = {};
   return Error{};
 }
 
@@ -197,12 +223,14 @@ Error ReadIdxFile(const std::string& path, uint32_t dims, std::vector<uint8_t>* 
   return Error{};
 }
 
-Error LoadDataset(const std::string& path, const std::string& prefix, const std::string& target, Dataset* out) {
+Error LoadDataset(const std::string& path, const std::string& prefix, const std::string& target, Dataset* out,
+                  bool target_optional) {
   if (!IsDirectory(path)) {  // a CSV file (or pipe)
     if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) return Fail(path, "no such file or directory");
     std::vector<uint8_t> bytes;
     if (Error e = ReadFile(path, kMaxCsvBytes, &bytes)) return e;
-    return ParseCsv(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), target, out);
+    return ParseCsv(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), target, out,
+                    target_optional);
   }
   if (access(path.c_str(), R_OK | X_OK) != 0) return Fail(path, std::string("cannot read the directory: ") + strerror(errno));
   auto find = [&](const std::string& stem, std::string* found) {

@@ -23,6 +23,8 @@ struct Dataset {
   size_t count = 0;              // samples
   size_t features = 0;           // per sample (pixels of an image)
   std::vector<size_t> shape;     // IDX images: 1, rows, columns (torch's [C, H, W]); CSV: none
+  bool images = false;           // IDX, or a CSV with Kaggle's `label,pixel0,...` header: pixels 0..255
+  bool has_targets = true;       // false: a CSV without the target column (data to predict on)
   std::vector<uint8_t> pixels;   // count * features bytes, when every value is an integer 0..255
   std::vector<float> values;     // count * features floats, otherwise
   std::vector<uint8_t> labels;   // count byte targets, when every target is an integer 0..255
@@ -51,7 +53,9 @@ Error ParseIdx(const std::string& images_name, std::vector<uint8_t> images,
 // other column a feature. Accepts a UTF-8 BOM, CRLF line ends and quoted header names.
 // Values must be finite numbers; errors name the line and column. Integers 0..255 are kept
 // as bytes (Kaggle's MNIST), anything else as floats.
-Error ParseCsv(const std::string& name, std::string_view text, const std::string& target, Dataset* out);
+// target_optional (data to predict on): a named target the header lacks means no target column.
+Error ParseCsv(const std::string& name, std::string_view text, const std::string& target, Dataset* out,
+               bool target_optional = false);
 // The largest CSV text LoadDataset reads (Kaggle's 42,000-row MNIST train.csv is 73 MB).
 inline constexpr size_t kMaxCsvBytes = size_t{512} << 20;
 // Reads an IDX file of `dims` dimensions: the header, then only as much data as it
@@ -61,7 +65,8 @@ Error ReadIdxFile(const std::string& path, uint32_t dims, std::vector<uint8_t>* 
 // Loads `path`: a CSV file (or pipe), or a directory holding `<prefix>-images-idx3-ubyte`
 // and `<prefix>-labels-idx1-ubyte` (each optionally .gz), prefix "train" or "t10k".
 // `target`: the CSV target column (see ParseCsv).
-Error LoadDataset(const std::string& path, const std::string& prefix, const std::string& target, Dataset* out);
+Error LoadDataset(const std::string& path, const std::string& prefix, const std::string& target, Dataset* out,
+                  bool target_optional = false);
 
 }  // namespace host
 }  // namespace descent

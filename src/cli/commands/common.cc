@@ -78,7 +78,7 @@ void OrDie(const host::Error& e) {
 
 std::string DefaultTest(const Flags& flags) {
   const std::string data = flags.Path("data", kDefaultDataDir);
-  return flags.Path("test", host::IsDirectory(data) ? data : std::string(kDefaultDataDir));
+  return flags.Path("test", host::IsDirectory(data) ? data : std::string());
 }
 
 void WriteOrDie(const std::string& path, const std::string& text) { OrDie(host::WriteFileAtomic(path, text)); }

@@ -18,7 +18,7 @@ extern const char* const kDataHelp;        // --data --test --epochs --batch --s
 extern const char* const kFindHelp;        // --start-lr --end-lr --steps
 std::string ControlHelp();                 // --schedule ... --early-stop
 
-// --test, else the --data directory, else the bundled data.
+// --test, else the --data directory; "" for CSV --data without --test (no test set).
 std::string DefaultTest(const Flags& flags);
 void WriteOrDie(const std::string& path, const std::string& text);
 

@@ -188,7 +188,10 @@ int CompareCommand(Session& session, int argc, char** argv) {
   const std::string out = flags.Path("out", "out");
   ModelSpec spec = ReadModelSpec(flags);
   const host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
-  const host::Dataset test = LoadData(DefaultTest(flags), "t10k", spec.architecture, spec.target);
+  const std::string test_path = DefaultTest(flags);
+  if (test_path.empty()) flags.Usage("compare ranks the optimizers on test data: give --test with CSV --data");
+  const host::Dataset test = LoadData(test_path, "t10k", spec.architecture,
+                                      train.target_name.empty() ? spec.target : train.target_name);
   SetUpModel(spec, train, base.batch, &session);
   const size_t batches = (train.count + base.batch - 1) / base.batch;
   for (const OptimizerConfig& config : configs) {  // all flags checked before anything runs

@@ -100,6 +100,7 @@ ModelSpec ReadModelSpec(const Flags& flags) {
   spec.standardize = flags.Has("standardize") && flags.Switch("standardize");
   if (spec.standardize && flags.Has("input-scale")) flags.Usage("--standardize and --input-scale exclude each other");
   spec.input_scale = flags.Number("input-scale", 1.0 / 256.0);
+  spec.input_scale_given = flags.Has("input-scale");
   if (!(spec.input_scale > 0.0 && spec.input_scale < 1e30)) flags.Usage("--input-scale must be positive and finite");
   const std::string plan = flags.Text("plan", "fast");
   if (plan != "fast" && plan != "lean") flags.Usage("--plan must be fast or lean, got '" + plan + "'");
@@ -122,7 +123,31 @@ void ResolveInput(const Flags& flags, const host::Dataset& data, ModelSpec* spec
 }
 
 InputTransform MakeTransform(const ModelSpec& spec, const host::Dataset& train) {
-  return spec.standardize ? Standardization(train) : UniformScale(spec.architecture.inputs(), spec.input_scale);
+  InputTransform t = spec.standardize ? Standardization(train) : UniformScale(spec.architecture.inputs(), InputScale(spec, train));
+  t.target = train.images ? "" : train.target_name;  // images: their label (a file without a target key)
+  return t;
+}
+
+double InputScale(const ModelSpec& spec, const host::Dataset& data) {
+  return spec.input_scale_given ? spec.input_scale : data.images ? 1.0 / 256.0 : 1.0;
+}
+
+void CheckGivenFlags(const Flags& flags, const ModelSpec& spec, const Architecture& file, const std::string& path) {
+  const Architecture& a = spec.architecture;
+  auto contradicts = [&](const char* flag, bool same) {
+    if (flags.Has(flag) && !same)
+      flags.Usage(std::string("--") + flag + " " + flags.Text(flag, "") + " contradicts " + path + "'s model (" +
+                  file.Describe() + ")");
+  };
+  contradicts("net", file.sequential && a.Spec() == file.Spec());
+  contradicts("input-shape", file.sequential && spec.input_shape == file.input_shape);
+  contradicts("layers", !file.sequential && a.Widths() == file.Widths());
+  contradicts("activation", !file.sequential && a.activation.kind == file.activation.kind);
+  contradicts("negative-slope", !file.sequential && a.activation.negative_slope == file.activation.negative_slope);
+  contradicts("loss", a.loss.kind == file.loss.kind);
+  contradicts("label-smoothing", a.loss.label_smoothing == file.loss.label_smoothing);
+  contradicts("delta", a.loss.delta == file.loss.delta);
+  contradicts("pos-weight", a.loss.pos_weight == file.loss.pos_weight);
 }
 
 host::Dataset LoadData(const std::string& path, const char* prefix, const Architecture& architecture,
@@ -135,6 +160,8 @@ host::Dataset LoadData(const std::string& path, const char* prefix, const Archit
 
 host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSpec* spec) {
   host::Dataset data;
+  if (flags.Has("target") && host::IsDirectory(path))
+    flags.Usage("--target names a CSV column; IDX data (" + path + ") has its labels in their own file");
   OrDie(host::LoadDataset(path, "train", spec->target, &data));
   ResolveInput(flags, data, spec);
   OrDie(PrepareData(spec->architecture, &data));

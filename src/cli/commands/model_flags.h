@@ -21,15 +21,21 @@ struct ModelSpec {
   bool given = false;  // any architecture flag
   std::vector<size_t> input_shape;  // --input-shape
   std::string target;
-  double input_scale = 1.0 / 256.0;
+  double input_scale = 1.0 / 256.0;  // --input-scale, when input_scale_given
+  bool input_scale_given = false;
   bool standardize = false;
   bool lean = false;  // --plan lean
 };
 extern const char* const kModelHelp;
 void AddModelFlags(std::vector<std::string>* valued, std::vector<std::string>* switches);
 ModelSpec ReadModelSpec(const Flags& flags);
-// The input transform the spec asks for (standardization: from the training data).
+// The input transform the spec asks for (standardization: from the training data), with the
+// training data's target column (none for images: Kaggle's `label`, or IDX labels).
 InputTransform MakeTransform(const ModelSpec& spec, const host::Dataset& train);
+// --input-scale, else the pixel scale 1/256 for images (IDX, Kaggle's CSV), else 1.
+double InputScale(const ModelSpec& spec, const host::Dataset& data);
+// Each model flag given (and only those) must agree with the model `path` holds; else exit 2.
+void CheckGivenFlags(const Flags& flags, const ModelSpec& spec, const Architecture& file, const std::string& path);
 // Loads a data set and checks it fits the model; bad files end the program with status 3.
 host::Dataset LoadData(const std::string& path, const char* prefix, const Architecture& architecture,
                        const std::string& target);

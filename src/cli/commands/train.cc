@@ -121,23 +121,29 @@ int TrainCommand(Session& session, int argc, char** argv) {
   }
   ReadRun(flags, config.resume, &config);
   ModelSpec spec = ReadModelSpec(flags);
-  if (resuming) {  // the checkpoint's model
-    if (spec.given && spec.architecture.Describe() != resume.architecture.Describe())
-      flags.Usage("the model " + spec.architecture.Describe() + " differs from the checkpoint's (" +
-                  resume.architecture.Describe() + ")");
+  if (resuming) {  // the checkpoint's model: the model flags given must agree with it
+    CheckGivenFlags(flags, spec, resume.architecture, flags.Path("resume", ""));
     if (flags.Has("standardize") || flags.Has("input-scale"))
       flags.Usage("--standardize and --input-scale are the checkpoint's: a resumed run keeps its input transform");
     spec.architecture = resume.architecture;
   }
   const host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
-  const host::Dataset test = LoadData(DefaultTest(flags), "t10k", spec.architecture, spec.target);
+  // CSV training data without --test has no test set (not the bundled digits).
+  const std::string test_path = DefaultTest(flags);
+  const host::Dataset test = test_path.empty() ? host::Dataset{}
+                                               : LoadData(test_path, "t10k", spec.architecture,
+                                                          train.target_name.empty() ? spec.target : train.target_name);
+  if (test_path.empty())
+    for (const char* f : {"eval-every", "early-stop"})
+      if (flags.Has(f)) flags.Usage(std::string("--") + f + " evaluates on test data: give --test");
   SetUpModel(spec, train, config.batch, &session);
   if (resuming) session.net().transform() = resume.transform;
   ApplyControls(flags, config.epochs, (train.count + config.batch - 1) / config.batch, &config, config.resume);
-  config.test = &test;
+  config.test = test_path.empty() ? nullptr : &test;
   if (resuming) CheckResume(flags, config, resume, train);
   std::vector<NamedPath> inputs = DataFiles("--data", train), outputs;
-  for (const NamedPath& t : DataFiles("--test", test)) inputs.push_back(t);
+  if (!test_path.empty())
+    for (const NamedPath& t : DataFiles("--test", test)) inputs.push_back(t);
   for (const char* flag : {"init", "resume"})
     if (flags.Has(flag)) inputs.push_back({std::string("--") + flag, flags.Path(flag, "")});
   for (const char* flag : {"save", "loss-csv", "plot", "checkpoint"})
@@ -163,12 +169,16 @@ int TrainCommand(Session& session, int argc, char** argv) {
   }
   DieIfFailed(config, result);
   if (flags.Has("save")) OrDie(session.SaveModel(flags.Path("save", "")));
-  const EvalResult eval = session.Evaluate(test, config.threads);
-  const std::string accuracy = HasAccuracy(a) ? " test_accuracy=" + Format("%.4f", eval.accuracy) : "";
-  printf("result optimizer=%s epochs=%zu steps=%zu train_loss=%.6f test_loss=%.6f%s params_hash=%016llx seconds=%.3f "
+  std::string tested;  // no test set: no test figures
+  if (config.test) {
+    const EvalResult eval = session.Evaluate(test, config.threads);
+    tested = " test_loss=" + Format("%.6f", eval.loss) +
+             (HasAccuracy(a) ? " test_accuracy=" + Format("%.4f", eval.accuracy) : "");
+  }
+  printf("result optimizer=%s epochs=%zu steps=%zu train_loss=%.6f%s params_hash=%016llx seconds=%.3f "
          "samples_per_second=%.0f\n",
-         config.optimizer.name.c_str(), config.epochs, result.steps.size(), result.train_loss, eval.loss,
-         accuracy.c_str(), static_cast<unsigned long long>(session.ParamsHash()), result.seconds,
+         config.optimizer.name.c_str(), config.epochs, result.steps.size(), result.train_loss, tested.c_str(),
+         static_cast<unsigned long long>(session.ParamsHash()), result.seconds,
          static_cast<double>(result.samples) / result.seconds);
   return 0;
 }
