@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "descent/rng.h"
 #include "tests/cli_util.h"
@@ -129,6 +130,104 @@ TEST_CASE("cli/data: the fine-tuning example's base model is reproduced by its c
   const Run r = Descent("train --optimizer adam --epochs 3 --seed 0 --save " + dir + "/base.safetensors");
   REQUIRE(r.code == 0);
   CHECK(Read(dir + "/base.safetensors") == Read(DESCENT_DATA_DIR "/../examples/firmware/finetune-base.safetensors"));
+  system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace
+
+namespace {
+
+std::string Format4(double v) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%.4f", v);
+  return buf;
+}
+
+std::vector<std::vector<std::string>> Rows(const std::string& csv) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(csv);
+  std::string line;
+  while (std::getline(in, line)) {
+    rows.emplace_back();
+    std::istringstream fields(line);
+    std::string field;
+    while (std::getline(fields, field, ',')) rows.back().push_back(field);
+  }
+  return rows;
+}
+
+// The same CSV without one column.
+std::string DropColumn(const std::string& csv, size_t column) {
+  std::string out;
+  for (const auto& row : Rows(csv)) {
+    for (size_t c = 0, n = 0; c < row.size(); ++c)
+      if (c != column) out += (n++ ? "," : "") + row[c];
+    out += "\n";
+  }
+  return out;
+}
+
+TEST_CASE("cli/predict: classes and probabilities, with or without the target column, as eval counts them") {
+  const std::string dir = TempDir();
+  const std::string sample = kData + "/train-sample.csv";  // Kaggle's label,pixel0,...
+  REQUIRE(Descent("train --epochs 1 --save " + dir + "/m").code == 0);
+  const Run eval = Descent("eval --model " + dir + "/m --test " + sample);
+  REQUIRE(eval.code == 0);
+  const Run with = Descent("predict --model " + dir + "/m --data " + sample);
+  REQUIRE(with.code == 0);
+  const auto rows = Rows(with.out), data = Rows(Read(sample));
+  REQUIRE(rows.size() == data.size());  // a header and one row per sample, in order
+  CHECK(rows[0][0] == "class");
+  CHECK(rows[0].size() == 11);
+  size_t right = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    right += rows[i][0] == data[i][0];
+    double sum = 0;
+    for (size_t o = 1; o < 11; ++o) sum += std::stod(rows[i][o]);
+    CHECK(fabs(sum - 1.0) < 1e-5);
+  }
+  CHECK(Format4(static_cast<double>(right) / static_cast<double>(rows.size() - 1)) == Field(eval.out, "test_accuracy"));
+  // Without the label column (Kaggle's test.csv layout): the same rows.
+  std::ofstream(dir + "/pixels.csv") << DropColumn(Read(sample), 0);
+  CHECK(Descent("predict --model " + dir + "/m --data " + dir + "/pixels.csv").out == with.out);
+  // --logits: the raw outputs, whose argmax is the class; --out writes the same as stdout.
+  const Run logits = Descent("predict --model " + dir + "/m --data " + sample + " --logits --out " + dir + "/z.csv");
+  REQUIRE(logits.code == 0);
+  const auto z = Rows(Read(dir + "/z.csv"));
+  CHECK(z[0][0] == "logit0");
+  for (size_t i = 1; i < z.size(); ++i) {
+    size_t best = 0;
+    for (size_t o = 1; o < 10; ++o) best = std::stod(z[i][o]) > std::stod(z[i][best]) ? o : best;
+    CHECK(std::to_string(best) == rows[i][0]);
+  }
+  // IDX data: a row per image.
+  CHECK(Rows(Descent("predict --model " + dir + "/m --data " + kData).out).size() == 2001);
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("cli/predict: a regression model's outputs, its saved target column left out") {
+  const std::string dir = TempDir();
+  std::ofstream(dir + "/train.csv") << DropColumn(Synthetic(300, 1), 5);  // x0..x3, y
+  std::ofstream(dir + "/wide.csv") << Synthetic(50, 2);                    // x0..x3, y, above
+  std::ofstream(dir + "/new.csv") << DropColumn(DropColumn(Synthetic(50, 2), 5), 4);  // x0..x3: no y, no above
+  std::ofstream(dir + "/new_y.csv") << DropColumn(Synthetic(50, 2), 5);               // x0..x3, y
+  REQUIRE(Descent("train --data " + dir + "/train.csv --target y --layers 4,8,1 --loss mse --standardize --epochs 5 "
+                  "--batch 32 --save " + dir + "/m")
+              .code == 0);
+  const Run a = Descent("predict --model " + dir + "/m --data " + dir + "/new.csv");
+  REQUIRE(a.code == 0);
+  CHECK(Rows(a.out)[0] == std::vector<std::string>{"output0"});
+  CHECK(Rows(a.out).size() == 51);
+  CHECK(Descent("predict --model " + dir + "/m --data " + dir + "/new_y.csv").out == a.out);
+  const Failure cases[] = {
+      {"predict --model " + dir + "/m --data " + dir + "/wide.csv", 3, "has 5 feature columns, the model takes 4"},
+      {"predict --model " + dir + "/m", 2, "--data CSV|DIR is required"},
+      {"predict --model " + dir + "/m --data " + dir + "/new.csv --out /nonexistent/p.csv", 3, "/nonexistent"},
+      {"predict --model " + dir + "/m --data " + dir + "/new.csv --loss l1", 2, "--loss l1 contradicts"},
+  };
+  ExpectFailures(cases);
+  CHECK(system((kExe + " predict --model " + dir + "/m --data " + dir + "/new.csv > /dev/full 2>/dev/null").c_str()) ==
+        3 << 8);
   system(("rm -rf " + dir).c_str());
 }
 

@@ -114,7 +114,7 @@ Status TrainWorkspace::Load(const host::Dataset& data, const InputTransform& tra
              s != Status::kOk) {
     return s;
   }
-  for (size_t r = 0; r < rows; ++r) {
+  for (size_t r = 0; r < rows && data.has_targets; ++r) {  // data to predict on has none
     const size_t i = order ? order[r] : r;
     if (!labels8_.empty()) labels8_[r] = static_cast<uint8_t>(data.Target(i));
     else if (!labels16_.empty()) labels16_[r] = static_cast<uint16_t>(data.Target(i));

@@ -294,5 +294,22 @@ EvalResult Session::Evaluate(const host::Dataset& data, const ParallelFor& pf) {
   return {loss_sum / n, static_cast<double>(correct) / n};
 }
 
+std::vector<float> Session::Outputs(const host::Dataset& data, const ParallelFor& pf) {
+  const Layout& l = ws_.layout();
+  const size_t outputs = l.outputs();
+  std::vector<float> out(data.count * outputs);
+  std::vector<uint32_t> order(kEvalRows);
+  for (size_t first = 0; first < data.count; first += kEvalRows) {
+    const size_t rows = std::min(kEvalRows, data.count - first);
+    for (size_t r = 0; r < rows; ++r) order[r] = static_cast<uint32_t>(first + r);
+    (void)ws_.Load(data, net_.transform(), order.data(), rows, pf);  // checked against the model before
+    (void)internal::Forward(net_.Ref(), ws_.Ref(), rows, pf);
+    const float* z = ws_.Ref().F(l.act[l.num_layers]);
+    for (size_t r = 0; r < rows; ++r)
+      std::copy(z + r * Padded(outputs), z + r * Padded(outputs) + outputs, out.begin() + (first + r) * outputs);
+  }
+  return out;
+}
+
 }  // namespace cli
 }  // namespace descent

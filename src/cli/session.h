@@ -108,6 +108,10 @@ class Session {
   EvalResult Evaluate(const host::Dataset& data, size_t threads = 1);
   EvalResult Evaluate(const host::Dataset& data, const ParallelFor& pf);
 
+  // The model's outputs (logits for the class losses and bce) for every sample of `data`, in
+  // order: outputs[i * outputs + o]. The data need no targets.
+  std::vector<float> Outputs(const host::Dataset& data, const ParallelFor& pf);
+
   host::Error SaveModel(const std::string& path) const { return cli::SaveModel(path, net_); }
   // adopt: take the file's architecture (eval); else it must be the configured one (--init).
   host::Error LoadModel(const std::string& path, bool adopt);

@@ -21,13 +21,15 @@ int TrainCommand(Session& session, int argc, char** argv);
 int CompareCommand(Session& session, int argc, char** argv);
 int LrFindCommand(Session& session, int argc, char** argv);
 int EvalCommand(Session& session, int argc, char** argv);
+int PredictCommand(Session& session, int argc, char** argv);
 int InfoCommand(Session& session, int argc, char** argv);
 
 inline constexpr Command kCommands[] = {
-    {"train", "train the MLP 784-100-100-10 with one optimizer", TrainCommand},
+    {"train", "train a model (the notebook's MLP 784-100-100-10 unless --net or --layers) with one optimizer", TrainCommand},
     {"compare", "train it with several optimizers and plot their loss curves", CompareCommand},
     {"lr-find", "learning-rate range test: suggests a rate for an optimizer", LrFindCommand},
     {"eval", "evaluate saved weights on a test set", EvalCommand},
+    {"predict", "write a saved model's predictions for a data set as CSV", PredictCommand},
     {"info", "show the kernel backend and instruction sets", InfoCommand},
 };
 

@@ -32,7 +32,9 @@ void PrepareSavedModel(const Flags& flags, const std::string& path, const std::s
     if (!info.widths.empty())  // SimpleNet's names: the widths are the tensors'
       spec->architecture = Architecture::Mlp(info.widths, spec->architecture.activation, spec->architecture.loss);
   }
-  const std::string target = flags.Has("target") ? spec->target : transform.target;
+  std::string target = flags.Has("target") ? spec->target : transform.target;
+  // Data to predict on may lack the target; an image model's is Kaggle's `label`.
+  if (!targets_required && target.empty()) target = "label";
   if (flags.Has("target") && host::IsDirectory(data_path))
     flags.Usage("--target names a CSV column; IDX data (" + data_path + ") has its labels in their own file");
   OrDie(host::LoadDataset(data_path, "t10k", target, data, !targets_required));
