@@ -232,3 +232,49 @@ TEST_CASE("cli/predict: a regression model's outputs, its saved target column le
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("cli/validation: early stopping watches a held-out part of the training data; the test data is untouched") {
+  const std::string dir = TempDir();
+  const std::string run = "train --validation-split 0.2 --eval-every 1epochs --seed 5";
+  const Run a = Descent(run + " --early-stop 2 --epochs 40 --loss-csv " + dir + "/l.csv --save " + dir + "/m");
+  REQUIRE(a.code == 0);
+  CHECK(Read(dir + "/l.csv").rfind("step,epoch,batch,loss,validation_loss,validation_accuracy\n", 0) == 0);
+  // The epochs that ran, and the step whose weights were kept: the same weights as a run of
+  // exactly that many epochs (6,400 training samples at batch 256: 25 steps an epoch).
+  const size_t epochs = std::stoul(Field(a.out, "epochs"));
+  CHECK(epochs < 40);
+  CHECK(std::stoul(Field(a.out, "steps")) == 25 * epochs);
+  const size_t at = a.err.find("the weights are step ");
+  REQUIRE(at != std::string::npos);
+  const size_t step = std::stoul(a.err.substr(at + 21));
+  CHECK(step % 25 == 0);
+  const Run b = Descent(run + " --epochs " + std::to_string(step / 25));
+  CHECK(Field(b.out, "params_hash") == Field(a.out, "params_hash"));
+  // The result line's test figures are the test data's, as eval computes them.
+  const Run e = Descent("eval --model " + dir + "/m");
+  CHECK(Field(e.out, "test_loss") == Field(a.out, "test_loss"));
+  const Failure cases[] = {
+      {"train --validation-split 0", 2, "--validation-split must be in (0, 1)"},
+      {"train --validation-split 1", 2, "--validation-split must be in (0, 1)"},
+      {"train --validation-split 0.00001", 2, "leaves no validation sample"},
+      {"train --data " + kData + "/train-sample.csv --eval-every 1epochs", 2, "give --test or --validation-split"},
+  };
+  ExpectFailures(cases);
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("cli/data: a CSV without --test trains without test figures; a regression's loss CSV has no accuracy") {
+  const std::string dir = TempDir();
+  std::ofstream(dir + "/train.csv") << Synthetic(300, 1);
+  const Run r = Descent("train --data " + dir + "/train.csv --target y --layers 5,8,1 --loss mse --epochs 2 "
+                        "--validation-split 0.25 --eval-every 1epochs --batch 64 --loss-csv " + dir + "/l.csv");
+  REQUIRE(r.code == 0);
+  CHECK(!Contains(r.out, "test_loss"));
+  CHECK(Read(dir + "/l.csv").rfind("step,epoch,batch,loss,validation_loss\n", 0) == 0);
+  CHECK(Contains(Read(dir + "/l.csv"), "\n8,2,4,"));  // 225 training rows at batch 64: 4 steps an epoch
+  system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace

@@ -46,6 +46,7 @@ class Rng {
 // Purposes of the derived streams, so init and shuffles never share numbers.
 inline constexpr uint64_t kStreamInit = 1;
 inline constexpr uint64_t kStreamShuffle = 2;
+inline constexpr uint64_t kStreamValidation = 3;  // the CLI's --validation-split
 
 // Fills order[0..n) with the sample order of `epoch`: a Fisher-Yates shuffle
 // from the stream (seed, shuffle, epoch), or 0..n-1 when shuffle is false.

@@ -18,7 +18,8 @@ std::string LrText(const OptimizerConfig& config) { return Format("%g", Learning
 
 std::string LossCsvHeader(const TrainConfig& config) {
   return std::string("step,epoch,batch,loss") + (config.schedule.name != "constant" ? ",lr" : "") +
-         (config.eval_every ? ",test_loss,test_accuracy" : "");
+         (config.eval_every ? "," + config.eval_name + "_loss" + (config.eval_accuracy ? "," + config.eval_name + "_accuracy" : "")
+                            : std::string());
 }
 
 std::string LossCsv(const TrainResult& result, const TrainConfig& config, const std::string& prefix) {
@@ -31,11 +32,11 @@ std::string LossCsv(const TrainResult& result, const TrainConfig& config, const 
     if (lr) csv += "," + Format("%.9g", r.lr);
     if (evals) {
       if (next_eval < result.evals.size() && result.evals[next_eval].step == r.step) {
-        csv += "," + Format("%.6f", result.evals[next_eval].test_loss) + "," +
-               Format("%.4f", result.evals[next_eval].test_accuracy);
+        csv += "," + Format("%.6f", result.evals[next_eval].test_loss);
+        if (config.eval_accuracy) csv += "," + Format("%.4f", result.evals[next_eval].test_accuracy);
         ++next_eval;
       } else {
-        csv += ",,";
+        csv += config.eval_accuracy ? ",," : ",";
       }
     }
     csv += "\n";

@@ -99,8 +99,10 @@ class Run {
       }
     }
     result_.stopped_early = stop;
-    if (config_.early_stop && !result_.evals.empty() && result_.status == Status::kOk && best_loss_ < kInfinity)
+    if (config_.early_stop && !result_.evals.empty() && result_.status == Status::kOk && best_loss_ < kInfinity) {
       net_ = best_;  // end with the best weights
+      result_.kept_best = true;
+    }
     if (config_.resume && result_.steps.empty() && result_.status == Status::kOk)  // nothing left to train
       result_.train_loss = config_.resume->epoch_loss_sum / static_cast<double>(batches_);
     result_.seconds = NowSeconds() - start;

@@ -39,6 +39,8 @@ struct TrainConfig {
   // stop after `early_stop` evaluations without a test loss below best - min_delta,
   // and end with the best weights.
   const host::Dataset* test = nullptr;
+  std::string eval_name = "test";  // what `test` is: "test", or "validation" (--validation-split)
+  bool eval_accuracy = true;       // the loss has an accuracy (class losses, bce): CSV columns for it
   size_t eval_every = 0;
   bool eval_every_epochs = false;
   size_t early_stop = 0;
@@ -63,6 +65,7 @@ struct TrainResult {
   std::vector<EvalRecord> evals;
   size_t best_eval = 0;              // with early stopping: the evaluation whose weights the model holds
   bool stopped_early = false;        // early stopping or the observer ended the run
+  bool kept_best = false;            // early stopping restored the best evaluation's weights
   double train_loss = 0.0;           // mean batch loss of the last epoch
   double seconds = 0.0;
   size_t samples = 0;

@@ -68,6 +68,8 @@ std::string ControlHelp() {
          "  --clip-value X   clamp every gradient to [-X, X] (clip_grad_value_; after --clip-norm)\n"
          "  --eval-every N[steps|epochs]  evaluate on the test data every N steps (or epochs); the loss CSV\n"
          "                   gains test_loss,test_accuracy columns and the plot the test loss\n"
+         "  --validation-split F  hold out this fraction of the training data (chosen from --seed) and evaluate\n"
+         "                   there instead: --eval-every, --early-stop and plateau then leave the test data alone\n"
          "  --early-stop P   stop after P evaluations without a test loss below best - --min-delta (default 0),\n"
          "                   and end with (and --save) the best weights\n";
 }
@@ -82,6 +84,53 @@ std::string DefaultTest(const Flags& flags) {
 }
 
 void WriteOrDie(const std::string& path, const std::string& text) { OrDie(host::WriteFileAtomic(path, text)); }
+
+namespace {
+// Rows `rows` (in this order) of a data set, everything else as it is.
+host::Dataset Subset(const host::Dataset& data, const std::vector<size_t>& rows) {
+  host::Dataset out = data;
+  out.count = rows.size();
+  const size_t f = data.features;
+  auto pick = [&](auto& dst, const auto& src, size_t width) {
+    dst.clear();
+    if (src.empty()) return;
+    dst.reserve(rows.size() * width);
+    for (size_t r : rows) dst.insert(dst.end(), src.begin() + static_cast<long>(r * width), src.begin() + static_cast<long>((r + 1) * width));
+  };
+  pick(out.pixels, data.pixels, f);
+  pick(out.values, data.values, f);
+  pick(out.labels, data.labels, 1);
+  pick(out.targets, data.targets, 1);
+  return out;
+}
+}  // namespace
+
+host::Dataset SplitValidation(double fraction, uint64_t seed, host::Dataset* train) {
+  const size_t n = train->count;
+  const size_t held = static_cast<size_t>(fraction * static_cast<double>(n) + 0.5);
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  Rng rng(seed, kStreamValidation, 0);  // Fisher-Yates, then each part in the data's order
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.Below(static_cast<uint32_t>(i))]);
+  std::vector<size_t> validation(order.begin(), order.begin() + static_cast<long>(held));
+  std::vector<size_t> rest(order.begin() + static_cast<long>(held), order.end());
+  std::sort(validation.begin(), validation.end());
+  std::sort(rest.begin(), rest.end());
+  host::Dataset held_out = Subset(*train, validation);
+  *train = Subset(*train, rest);
+  return held_out;
+}
+
+double ValidationFraction(const Flags& flags, size_t samples) {
+  if (!flags.Has("validation-split")) return 0.0;
+  const double f = flags.Number("validation-split", 0.0);
+  if (!(f > 0.0 && f < 1.0)) flags.Usage("--validation-split must be in (0, 1), got " + flags.Text("validation-split", ""));
+  const size_t held = static_cast<size_t>(f * static_cast<double>(samples) + 0.5);
+  if (held == 0 || held == samples)
+    flags.Usage("--validation-split " + flags.Text("validation-split", "") + " of " + std::to_string(samples) +
+                " samples leaves " + (held == 0 ? "no validation sample" : "no training sample"));
+  return f;
+}
 
 std::vector<NamedPath> DataFiles(const char* what, const host::Dataset& data) {
   std::vector<NamedPath> files = {{what, data.source}};
@@ -130,7 +179,7 @@ OptimizerConfig PresetOrDie(const Flags& flags, const std::string& name) {
 
 std::vector<std::string> ControlFlags() {
   std::vector<std::string> names = {"schedule", "schedule-unit", "clip-norm", "clip-value", "eval-every",
-                                    "early-stop", "min-delta"};
+                                    "early-stop", "min-delta", "validation-split"};
   for (const std::string& n : ScheduleFlagNames()) names.push_back(n);
   return names;
 }

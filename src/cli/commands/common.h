@@ -26,6 +26,11 @@ void WriteOrDie(const std::string& path, const std::string& text);
 struct NamedPath {
   std::string what, path;
 };
+// --validation-split F, checked against the training data's size (0: none).
+double ValidationFraction(const Flags& flags, size_t samples);
+// Holds out round(fraction * count) samples of *train, chosen by a shuffle from (seed,
+// validation) and kept in their order: returns them, and *train keeps the rest, in order.
+host::Dataset SplitValidation(double fraction, uint64_t seed, host::Dataset* train);
 // The data files a data set was read from.
 std::vector<NamedPath> DataFiles(const char* what, const host::Dataset& data);
 // Before any work: every output can be written (exit 3 naming it), and no output is an

@@ -52,8 +52,8 @@ std::vector<OptimizerConfig> ReadOptimizers(const Flags& flags) {
 class Comparison {
  public:
   Comparison(Session& session, const Flags& flags, const TrainConfig& base, const host::Dataset& train,
-             const host::Dataset& test, bool tuned)
-      : session_(session), flags_(flags), base_(base), train_(train), test_(test), tuned_(tuned),
+             const host::Dataset& watched, const host::Dataset& test, bool tuned)
+      : session_(session), flags_(flags), base_(base), train_(train), watched_(watched), test_(test), tuned_(tuned),
         batches_((train.count + base.batch - 1) / base.batch) {
     notebook_chart_ = MakeChart("");
     tuned_chart_ = MakeChart(" (rates from lr-find)");
@@ -114,7 +114,7 @@ class Comparison {
     TrainConfig run = base_;
     run.optimizer = config;
     ApplyControls(flags_, base_.epochs, batches_, &run);
-    run.test = &test_;
+    run.test = &watched_;
     session_.Init(base_.seed);
     TrainResult result;
     {
@@ -150,13 +150,14 @@ class Comparison {
         std::count_if(chart->series.begin(), chart->series.end(), [](const host::Series& s) { return !s.dots; }));
     const int color = series.color;
     chart->series.push_back(std::move(series));
-    if (!result.evals.empty()) chart->series.push_back(EvalSeries(result, config.name + " test loss", color));
+    if (!result.evals.empty()) chart->series.push_back(EvalSeries(result, config.name + " " + base_.eval_name + " loss", color));
   }
 
   Session& session_;
   const Flags& flags_;
   const TrainConfig& base_;
   const host::Dataset& train_;
+  const host::Dataset& watched_;  // what --eval-every evaluates: the test data or a validation split
   const host::Dataset& test_;
   const bool tuned_;
   const size_t batches_;
@@ -187,7 +188,10 @@ int CompareCommand(Session& session, int argc, char** argv) {
   const FindSettings find = ReadFindSettings(flags);
   const std::string out = flags.Path("out", "out");
   ModelSpec spec = ReadModelSpec(flags);
-  const host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
+  host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
+  // --validation-split: the runs' evaluations watch a held-out part; the summary is on the test data.
+  const double split = ValidationFraction(flags, train.count);
+  const host::Dataset validation = split > 0.0 ? SplitValidation(split, base.seed, &train) : host::Dataset{};
   const std::string test_path = DefaultTest(flags);
   if (test_path.empty()) flags.Usage("compare ranks the optimizers on test data: give --test with CSV --data");
   const host::Dataset test = LoadData(test_path, "t10k", spec.architecture,
@@ -209,7 +213,9 @@ int CompareCommand(Session& session, int argc, char** argv) {
       if (std::none_of(outputs.begin(), outputs.end(), [&](const NamedPath& o) { return o.path == out + "/lr-find-" + config.name + ext; }))
         outputs.push_back({"--out", out + "/lr-find-" + config.name + ext});
   CheckOutputs(flags, tuned ? outputs : std::vector<NamedPath>(outputs.begin(), outputs.begin() + 3), inputs);
-  Comparison comparison(session, flags, base, train, test, tuned);
+  base.eval_accuracy = HasAccuracy(spec.architecture);
+  base.eval_name = split > 0.0 ? "validation" : "test";
+  Comparison comparison(session, flags, base, train, split > 0.0 ? validation : test, test, tuned);
   for (const OptimizerConfig& config : configs) comparison.Add(config, find, out);
   return comparison.Write(out);
 }

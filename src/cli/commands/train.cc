@@ -81,7 +81,7 @@ void WriteOutputs(const Flags& flags, const TrainConfig& config, const TrainResu
   chart.x_label = "step (one batch each)";
   chart.y_label = "loss (" + LossLabel(a) + ", log scale)";
   chart.series.push_back(LossSeries(result, "training loss"));
-  if (!result.evals.empty()) chart.series.push_back(EvalSeries(result, "test loss", 1));
+  if (!result.evals.empty()) chart.series.push_back(EvalSeries(result, config.eval_name + " loss", 1));
   WriteOrDie(flags.Path("plot", ""), host::RenderSvg(chart));
 }
 
@@ -127,19 +127,25 @@ int TrainCommand(Session& session, int argc, char** argv) {
       flags.Usage("--standardize and --input-scale are the checkpoint's: a resumed run keeps its input transform");
     spec.architecture = resume.architecture;
   }
-  const host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
+  host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
+  // --validation-split: evaluations, early stopping and plateau watch a held-out part of the
+  // training data; the test data is only for the result line.
+  const double split = ValidationFraction(flags, train.count);
+  const host::Dataset validation = split > 0.0 ? SplitValidation(split, config.seed, &train) : host::Dataset{};
   // CSV training data without --test has no test set (not the bundled digits).
   const std::string test_path = DefaultTest(flags);
   const host::Dataset test = test_path.empty() ? host::Dataset{}
                                                : LoadData(test_path, "t10k", spec.architecture,
                                                           train.target_name.empty() ? spec.target : train.target_name);
-  if (test_path.empty())
+  if (test_path.empty() && split == 0.0)
     for (const char* f : {"eval-every", "early-stop"})
-      if (flags.Has(f)) flags.Usage(std::string("--") + f + " evaluates on test data: give --test");
+      if (flags.Has(f)) flags.Usage(std::string("--") + f + " evaluates on held-out data: give --test or --validation-split");
   SetUpModel(spec, train, config.batch, &session);
   if (resuming) session.net().transform() = resume.transform;
   ApplyControls(flags, config.epochs, (train.count + config.batch - 1) / config.batch, &config, config.resume);
-  config.test = test_path.empty() ? nullptr : &test;
+  config.test = split > 0.0 ? &validation : test_path.empty() ? nullptr : &test;
+  config.eval_name = split > 0.0 ? "validation" : "test";
+  config.eval_accuracy = HasAccuracy(spec.architecture);
   if (resuming) CheckResume(flags, config, resume, train);
   std::vector<NamedPath> inputs = DataFiles("--data", train), outputs;
   if (!test_path.empty())
@@ -162,22 +168,26 @@ int TrainCommand(Session& session, int argc, char** argv) {
   }
   const Architecture& a = session.net().architecture();
   WriteOutputs(flags, config, result, a);
-  if (result.stopped_early && config.early_stop) {
+  if (result.kept_best) {  // the weights the run ends with (and --save writes) are the best evaluation's
     const EvalRecord& best = result.evals[result.best_eval];
-    fprintf(stderr, "descent: train: early stop after %zu evaluations without improvement; the weights are step %zu's "
-            "(test loss %.6f)\n", config.early_stop, best.step, best.test_loss);
+    fprintf(stderr, "descent: train: %s; the weights are step %zu's (%s loss %.6f)\n",
+            result.stopped_early ? ("early stop after " + std::to_string(config.early_stop) +
+                                    " evaluations without improvement").c_str()
+                                 : "early stopping watched the run to its end",
+            best.step, config.eval_name.c_str(), best.test_loss);
   }
   DieIfFailed(config, result);
   if (flags.Has("save")) OrDie(session.SaveModel(flags.Path("save", "")));
   std::string tested;  // no test set: no test figures
-  if (config.test) {
+  if (!test_path.empty()) {
     const EvalResult eval = session.Evaluate(test, config.threads);
     tested = " test_loss=" + Format("%.6f", eval.loss) +
              (HasAccuracy(a) ? " test_accuracy=" + Format("%.4f", eval.accuracy) : "");
   }
   printf("result optimizer=%s epochs=%zu steps=%zu train_loss=%.6f%s params_hash=%016llx seconds=%.3f "
          "samples_per_second=%.0f\n",
-         config.optimizer.name.c_str(), config.epochs, result.steps.size(), result.train_loss, tested.c_str(),
+         config.optimizer.name.c_str(), result.steps.empty() ? config.epochs : result.steps.back().epoch,
+         result.steps.size(), result.train_loss, tested.c_str(),
          static_cast<unsigned long long>(session.ParamsHash()), result.seconds,
          static_cast<double>(result.samples) / result.seconds);
   return 0;
