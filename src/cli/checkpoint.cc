@@ -77,15 +77,25 @@ host::Error WriteCheckpoint(const std::string& path, const Checkpoint& at, const
   return host::WriteFileAtomic(path, host::EncodeWithChecksums(tensors, meta));
 }
 
+namespace {
+host::Error ReadParsed(const std::string& path, Checkpoint* out);
+}  // namespace
+
 host::Error ReadCheckpoint(const std::string& path, Checkpoint* out) {
-  std::vector<uint8_t> bytes;
-  if (host::Error e = host::ReadFile(path, ModelFileLimits(kMaxFileParams).max_file_bytes, &bytes)) return e;
-  return ParseCheckpoint(path, std::move(bytes), out);
+  // The header first: a device or a hostile length is refused before the data is read.
+  if (host::Error e = host::ReadSafetensors(path, &out->file, ModelFileLimits(kMaxFileParams))) return e;
+  return ReadParsed(path, out);
 }
 
 host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes, Checkpoint* out) {
   if (host::Error e = host::ParseSafetensors(path, std::move(bytes), &out->file, ModelFileLimits(kMaxFileParams)))
     return e;
+  return ReadParsed(path, out);
+}
+
+namespace {
+// The checkpoint's fields from its parsed file (out->file).
+host::Error ReadParsed(const std::string& path, Checkpoint* out) {
   const host::Safetensors& f = out->file;
   auto meta = [&](const char* key, std::string* value) -> host::Error {
     const std::string* v = f.Meta(key);
@@ -158,6 +168,7 @@ host::Error ParseCheckpoint(const std::string& path, std::vector<uint8_t> bytes,
     return host::Fail(path, "has an invalid mu_product " + std::to_string(out->clock.mu_product));
   return host::Error{};
 }
+}  // namespace
 
 size_t Batches(const Checkpoint& c, size_t samples) { return (samples + c.batch - 1) / c.batch; }
 

@@ -70,7 +70,9 @@ InputTransform Standardization(const host::Dataset& data) {
   for (size_t f = 0; f < n; ++f) {
     const double sd = std::sqrt(squares[f] / static_cast<double>(data.count));
     t.shift.push_back(static_cast<float>(sum[f]));
-    t.scale.push_back(sd > 0.0 ? static_cast<float>(1.0 / sd) : 1.0f);
+    // A deviation so small that 1/sd is no finite float (or none at all): a constant feature.
+    const float scale = static_cast<float>(1.0 / sd);
+    t.scale.push_back(sd > 0.0 && std::isfinite(scale) ? scale : 1.0f);
   }
   return t;
 }
@@ -154,7 +156,7 @@ host::Error PrepareData(const Architecture& a, host::Dataset* data) {
 }
 
 host::SafetensorsLimits ModelFileLimits(size_t num_params) {
-  return {8 + (size_t{1} << 20) + 4 * num_params * (1 + MaxSlots()), size_t{1} << 20, 64};
+  return {8 + kMaxModelHeader + 4 * num_params * (1 + MaxSlots()), kMaxModelHeader, 4 * kMaxLayers + 128};
 }
 
 std::vector<host::TensorRef> WeightTensors(const Net& net) { return host::WeightTensors(net.layout(), net.params()); }
@@ -220,6 +222,13 @@ host::Error ReadModelMetadata(const host::Safetensors& file, Architecture* a, In
   if (!a->sequential) *a = Architecture::Mlp(widths, a->activation, a->loss);
   if (const std::string why = InvalidReason(*a); !why.empty())
     return host::Fail(file.path, "describes an unusable model: " + why);
+  // Every tensor of the model it describes is there with its shape, before anything is sized
+  // for it (a small file's metadata may describe a huge model).
+  if (sizes || file.Meta("net")) {
+    const Layout l = a->MakeLayout();
+    for (const host::TensorRef& t : host::WeightTensors(l, nullptr))
+      if (host::Error e = file.CheckF32(t.name, t.shape)) return e;
+  }
   *transform = UniformScale(a->inputs(), 1.0 / 256.0);
   if (const std::string* target = file.Meta("target")) transform->target = *target;
   if (const std::string* scale = file.Meta("input_scale")) {

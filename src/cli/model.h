@@ -97,10 +97,15 @@ constexpr size_t MaxSlots() {
   return most;
 }
 // What a model or checkpoint file of n parameters can be: its weights, every optimizer
-// state array and a header of at most 1 MiB. Readers stop at these limits.
+// state array and a header of at most kMaxModelHeader bytes. Readers stop at these limits.
 host::SafetensorsLimits ModelFileLimits(size_t num_params);
-// A model file of an architecture not known beforehand (eval): up to 16 M parameters.
+// A model file of an architecture not known beforehand (eval): up to 16 M parameters. Train
+// refuses larger models, so that whatever it saves can be read back.
 inline constexpr size_t kMaxFileParams = size_t{16} << 20;
+// A header holds the metadata: an input transform of up to kMaxSavedInputs features (two
+// numbers each, at most 16 characters) fits with room to spare.
+inline constexpr size_t kMaxModelHeader = size_t{16} << 20;
+inline constexpr size_t kMaxSavedInputs = 400000;
 
 // The weights under the state_dict names, in state_dict order.
 std::vector<host::TensorRef> WeightTensors(const Net& net);

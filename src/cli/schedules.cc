@@ -1,6 +1,8 @@
 // Schedules by name, from flags and file metadata: all through each schedule's Reflect.
 #include "src/cli/schedules.h"
 
+#include <string.h>
+
 #include <ctype.h>
 #include <stdio.h>
 
@@ -129,7 +131,18 @@ std::string Build(const Lookup& lookup, int64_t total_steps, double lr, AnySched
   apply();
   RunDefaults(s, total_steps, lr);
   apply();  // the given values win over the run's defaults
-  if (error.empty() && s.InvalidReason()) error = std::string("--schedule ") + S::kName + ": " + s.InvalidReason();
+  if (error.empty() && s.InvalidReason()) {
+    // The reason names torch's parameter first: name its flag instead.
+    std::string why = s.InvalidReason();
+    S::Reflect(s, [&](const char* n, auto&&) {
+      if (why.rfind(std::string(n) + " ", 0) == 0) why = "--" + FlagOf<S>(n) + why.substr(strlen(n));
+    });
+    if constexpr (std::is_same<S, WarmupCosineLR>::value)  // T_max defaulted to what the warm-up leaves
+      if (!lookup("T_max") && s.T_max < 1 && s.warmup_steps >= 1)
+        why = "--warmup-steps " + std::to_string(s.warmup_steps) + " is as long as the run (" +
+              std::to_string(total_steps) + " steps): no step is left for the cosine";
+    error = std::string("--schedule ") + S::kName + ": " + why;
+  }
   *out = s;
   return error;
 }

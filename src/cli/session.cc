@@ -165,10 +165,19 @@ class Run {
     return ++evals_since_best_ < config_.early_stop;
   }
 
+  // A checkpoint, unless the optimizer state has overflowed: that run stops (kNonFinite) with
+  // its last good checkpoint in place, as a non-finite loss does.
   void Save() {
     at_.clock = opt_->clock();
     float* storage[Opt::kSlots];
+    for (size_t k = 0; k < Opt::kSlots; ++k)
+      if (!internal::ParamsFinite(opt_->slot(k), net_.num_params(), pf_)) {
+        result_.status = Status::kNonFinite;
+        result_.nonfinite = std::string("the optimizer's ") + Rule::kSlotNames[k];
+        return;
+      }
     if (host::Error e = WriteCheckpoint(config_.checkpoint, at_, net_, Slots(*opt_, storage))) result_.error = e.message;
+    else ++result_.checkpoints;
   }
 
   const TrainConfig& config_;

@@ -60,6 +60,8 @@ struct EvalRecord {
 
 struct TrainResult {
   Status status = Status::kOk;       // kNonFinite: stopped at steps.back()
+  std::string nonfinite = "the loss or the weights";  // what became non-finite
+  size_t checkpoints = 0;            // written by this run
   std::string error;                 // a checkpoint that could not be written or loaded
   std::vector<StepRecord> steps;
   std::vector<EvalRecord> evals;

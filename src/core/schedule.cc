@@ -14,7 +14,16 @@ void StepLR::Step() {
   ++last_epoch_;
   if (last_epoch_ % step_size == 0) lr_ = lr_ * gamma;
 }
-const char* StepLR::InvalidReason() const { return step_size < 1 ? "step_size must be at least 1" : nullptr; }
+namespace {
+constexpr double kHuge = 1e300;  // beyond it a rate is not a number to train with
+bool Positive(double x) { return x > 0.0 && x < kHuge; }
+bool NonNegative(double x) { return x >= 0.0 && x < kHuge; }
+}  // namespace
+
+const char* StepLR::InvalidReason() const {
+  if (step_size < 1) return "step_size must be at least 1";
+  return Positive(gamma) ? nullptr : "gamma must be positive and finite";
+}
 
 void MultiStepLR::Step() {
   ++last_epoch_;
@@ -28,14 +37,14 @@ const char* MultiStepLR::InvalidReason() const {
     if (milestones[i] < 1) return "milestones must be positive";
     if (i && milestones[i] < milestones[i - 1]) return "milestones must be increasing";
   }
-  return nullptr;
+  return Positive(gamma) ? nullptr : "gamma must be positive and finite";
 }
 
 void ExponentialLR::Step() {
   ++last_epoch_;
   lr_ = lr_ * gamma;
 }
-const char* ExponentialLR::InvalidReason() const { return gamma > 0.0 ? nullptr : "gamma must be positive"; }
+const char* ExponentialLR::InvalidReason() const { return Positive(gamma) ? nullptr : "gamma must be positive and finite"; }
 
 void CosineAnnealingLR::Step() {
   const int64_t e = ++last_epoch_;
@@ -52,7 +61,10 @@ void CosineAnnealingLR::Restart() {
   last_epoch_ = 0;  // the closed form at 0: eta_min + (base - eta_min) * (1 + cos 0) / 2
   lr_ = eta_min + (base_lr_ - eta_min) * (1 + internal::Cos(0.0)) / 2;
 }
-const char* CosineAnnealingLR::InvalidReason() const { return T_max < 1 ? "T_max must be at least 1" : nullptr; }
+const char* CosineAnnealingLR::InvalidReason() const {
+  if (T_max < 1) return "T_max must be at least 1";
+  return NonNegative(eta_min) ? nullptr : "eta_min must be >= 0 and finite (a rate below 0 is no rate)";
+}
 
 // SequentialLR: LinearLR runs steps 0 .. warmup_steps - 1; at the milestone the
 // cosine restarts from the base rate (torch calls its step(0)) and runs on.
@@ -77,7 +89,8 @@ void WarmupCosineLR::Step() {
 const char* WarmupCosineLR::InvalidReason() const {
   if (warmup_steps < 1) return "warmup_steps must be at least 1";
   if (!(start_factor > 0.0 && start_factor <= 1.0)) return "start_factor must be in (0, 1]";
-  return T_max < 1 ? "T_max must be at least 1" : nullptr;
+  if (!NonNegative(eta_min)) return "eta_min must be >= 0 and finite (a rate below 0 is no rate)";
+  return T_max < 1 ? "T_max must be at least 1 (a warm-up as long as the run leaves no step for the cosine)" : nullptr;
 }
 
 void OneCycleLR::Start(double) {
@@ -124,6 +137,8 @@ const char* OneCycleLR::InvalidReason() const {
   if (!(pct_start >= 0.0 && pct_start <= 1.0)) return "pct_start must be in [0, 1]";
   if (!(max_lr > 0.0)) return "max_lr must be positive";
   if (!(div_factor > 0.0 && final_div_factor > 0.0)) return "div_factor and final_div_factor must be positive";
+  if (!(base_momentum >= 0.0 && base_momentum <= 1.0)) return "base_momentum must be in [0, 1]";
+  if (!(max_momentum >= 0.0 && max_momentum <= 1.0)) return "max_momentum must be in [0, 1]";
   return nullptr;
 }
 
@@ -160,7 +175,8 @@ void ReduceLROnPlateau::Restore(double lr, double best, int64_t num_bad_epochs, 
 const char* ReduceLROnPlateau::InvalidReason() const {
   if (!(factor < 1.0)) return "factor must be below 1";
   if (patience < 0 || cooldown < 0) return "patience and cooldown must not be negative";
-  return nullptr;
+  if (!(factor > 0.0)) return "factor must be positive";
+  return NonNegative(min_lr) ? nullptr : "min_lr must be >= 0 and finite";
 }
 
 }  // namespace descent

@@ -225,6 +225,7 @@ Error ReadIdxFile(const std::string& path, uint32_t dims, std::vector<uint8_t>* 
 
 Error LoadDataset(const std::string& path, const std::string& prefix, const std::string& target, Dataset* out,
                   bool target_optional) {
+  NoteReading(path);
   if (!IsDirectory(path)) {  // a CSV file (or pipe)
     if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) return Fail(path, "no such file or directory");
     std::vector<uint8_t> bytes;

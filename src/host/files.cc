@@ -17,6 +17,17 @@
 
 namespace descent {
 namespace host {
+
+namespace {
+char g_reading[256];
+}  // namespace
+
+void NoteReading(const std::string& path) {
+  const size_t n = path.size() < sizeof(g_reading) - 1 ? path.size() : sizeof(g_reading) - 1;
+  memcpy(g_reading, path.data(), n);
+  g_reading[n] = '\0';
+}
+const char* Reading() { return g_reading; }
 namespace {
 
 std::string Why() { return strerror(errno); }

@@ -13,6 +13,11 @@
 namespace descent {
 namespace host {
 
+// The input being read, for the one message an allocation failure can give (the new-handler
+// cannot allocate to build one): NoteReading(path) keeps its first 255 bytes.
+void NoteReading(const std::string& path);
+const char* Reading();  // "" when nothing is noted
+
 // A message naming the file and the problem; empty means success.
 struct [[nodiscard]] Error {
   std::string message;

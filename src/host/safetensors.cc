@@ -91,12 +91,18 @@ const std::string* Safetensors::Meta(const std::string& key) const {
   return nullptr;
 }
 
-Error Safetensors::ReadF32(const std::string& name, const std::vector<size_t>& shape, float* dst) const {
+Error Safetensors::CheckF32(const std::string& name, const std::vector<size_t>& shape) const {
   const Entry* e = Find(name);
   if (!e) return Fail(path, "has no tensor \"" + name + "\"");
   if (e->dtype != "F32") return Fail(path, "tensor \"" + name + "\" has dtype " + e->dtype + ", expected F32");
   if (e->shape != shape)
     return Fail(path, "tensor \"" + name + "\" has shape " + ShapeString(e->shape) + ", expected " + ShapeString(shape));
+  return Error{};
+}
+
+Error Safetensors::ReadF32(const std::string& name, const std::vector<size_t>& shape, float* dst) const {
+  if (Error e = CheckF32(name, shape)) return e;
+  const Entry* e = Find(name);
   memcpy(dst, bytes.data() + data_start + e->begin, e->end - e->begin);
   return Error{};
 }
@@ -177,8 +183,47 @@ Error ParseSafetensors(const std::string& path, std::vector<uint8_t> bytes, Safe
 }
 
 Error ReadSafetensors(const std::string& path, Safetensors* out, const SafetensorsLimits& limits) {
-  std::vector<uint8_t> bytes;
-  if (Error e = ReadFile(path, limits.max_file_bytes, &bytes)) return e;
+  NoteReading(path);
+  // The header first: what it declares bounds what is read (a device or a hostile length
+  // field is refused before any large buffer exists).
+  GzipReader reader;
+  if (Error e = reader.Open(path)) return e;
+  std::vector<uint8_t> bytes(8);
+  size_t got = 0;
+  if (Error e = reader.Read(bytes.data(), 8, &got)) return e;
+  bytes.resize(got);
+  if (got < 8) return ParseSafetensors(path, std::move(bytes), out, limits);
+  uint64_t header_len = 0;
+  memcpy(&header_len, bytes.data(), 8);
+  if (header_len == 0 || header_len > limits.max_header_bytes)
+    return Fail(path, "bad safetensors header length " + std::to_string(header_len) + " (at most " +
+                          std::to_string(limits.max_header_bytes) + " bytes are read)");
+  // Then the data the header's offsets reach, and one byte more (an excess is an error).
+  auto read_up_to = [&](size_t size) -> Error {
+    uint8_t chunk[1 << 16];
+    while (bytes.size() < size) {
+      size_t n = 0;
+      if (Error e = reader.Read(chunk, std::min(sizeof(chunk), size - bytes.size()), &n)) return e;
+      if (n == 0) break;
+      bytes.insert(bytes.end(), chunk, chunk + n);
+    }
+    return Error{};
+  };
+  if (Error e = read_up_to(8 + static_cast<size_t>(header_len))) return e;
+  size_t data_end = 0;
+  Json json;
+  std::string why;
+  const std::string header(reinterpret_cast<const char*>(bytes.data()) + 8, bytes.size() - 8);
+  if (bytes.size() == 8 + header_len && ParseJson(header, &json, &why, 16 * limits.max_entries) &&
+      json.type == Json::Type::kObject)
+    for (const auto& [name, value] : json.members)
+      if (const Json* offsets = value.Find("data_offsets"))
+        if (offsets->type == Json::Type::kArray && offsets->items.size() == 2 && offsets->items[1].is_uint)
+          data_end = std::max<size_t>(data_end, offsets->items[1].uint);
+  if (data_end > limits.max_file_bytes)
+    return Fail(path, "declares " + std::to_string(data_end) + " bytes of tensors, larger than the " +
+                          std::to_string(limits.max_file_bytes) + " this reader takes");
+  if (Error e = read_up_to(8 + static_cast<size_t>(header_len) + data_end + 1)) return e;
   return ParseSafetensors(path, std::move(bytes), out, limits);
 }
 

@@ -45,6 +45,8 @@ struct Safetensors {
   size_t data_start = 0;
 
   const Entry* Find(const std::string& name) const;  // linear: files hold a few tensors
+  // Whether tensor `name` is there, F32, of exactly `shape` (the error names it and both shapes).
+  Error CheckF32(const std::string& name, const std::vector<size_t>& shape) const;
   // Copies tensor `name` into dst after checking it is F32 of exactly `shape`.
   Error ReadF32(const std::string& name, const std::vector<size_t>& shape, float* dst) const;
   const std::string* Meta(const std::string& key) const;

@@ -239,7 +239,11 @@ void ApplyControls(const Flags& flags, size_t epochs, size_t batches, TrainConfi
   ApplySchedule(flags, static_cast<int64_t>(config->schedule.per_epoch ? epochs : epochs * batches), config, resume);
   config->clip.max_norm = flags.Number("clip-norm", 0.0);
   config->clip.clip_value = flags.Number("clip-value", 0.0);
-  if (config->clip.max_norm < 0 || config->clip.clip_value < 0) flags.Usage("--clip-norm and --clip-value must be positive");
+  // torch clips to 0 as asked (every gradient zeroed): no training at all. Leaving the flag out is no clipping.
+  for (const char* flag : {"clip-norm", "clip-value"})
+    if (flags.Has(flag) && !(flags.Number(flag, 0.0) > 0.0 && flags.Number(flag, 0.0) < 1e30))
+      flags.Usage(std::string("--") + flag + " must be positive and finite (0 would zero every gradient, as torch does; "
+                  "leave the flag out for no clipping)");
   if (resume && !flags.Has("clip-norm") && !flags.Has("clip-value") && !ParseClip(resume->clip, &config->clip))
     Die(kExitBadFile, flags.Text("resume", "") + ": has unreadable clipping settings: " + resume->clip);
   ApplyEvaluation(flags, config);
@@ -248,6 +252,8 @@ void ApplyControls(const Flags& flags, size_t epochs, size_t batches, TrainConfi
 FindSettings ReadFindSettings(const Flags& flags) {
   FindSettings f{flags.Number("start-lr", 1e-7), flags.Number("end-lr", 10.0), flags.Count("steps", 100, 2, 100000)};
   if (!(f.start_lr > 0 && f.end_lr > f.start_lr)) flags.Usage("the range test needs 0 < --start-lr < --end-lr");
+  if (!(f.start_lr >= 2.2250738585072014e-308)) flags.Usage("--start-lr must be a normal number (at least 2.2e-308)");
+  if (!(f.end_lr < 1.7976931348623157e308)) flags.Usage("--end-lr must be finite");
   return f;
 }
 

@@ -196,7 +196,7 @@ int CompareCommand(Session& session, int argc, char** argv) {
   if (test_path.empty()) flags.Usage("compare ranks the optimizers on test data: give --test with CSV --data");
   const host::Dataset test = LoadData(test_path, "t10k", spec.architecture,
                                       train.target_name.empty() ? spec.target : train.target_name);
-  SetUpModel(spec, train, base.batch, &session);
+  SetUpModel(flags, spec, train, base.batch, &session);
   const size_t batches = (train.count + base.batch - 1) / base.batch;
   for (const OptimizerConfig& config : configs) {  // all flags checked before anything runs
     TrainConfig check = base;

@@ -1,6 +1,8 @@
 // descent eval: saved weights on a test set.
 #include <stdio.h>
 
+#include <cmath>
+
 #include "src/cli/commands/commands.h"
 #include "src/cli/commands/common.h"
 #include "src/host/dataset.h"
@@ -70,6 +72,8 @@ int EvalCommand(Session& session, int argc, char** argv) {
   const Architecture& a = session.net().architecture();
   OrDie(PrepareData(a, &test));
   const EvalResult eval = session.Evaluate(test, flags.Count("threads", 1, 1, 64));
+  if (!std::isfinite(eval.loss))
+    Die(kExitNonFinite, "eval: the loss on " + test.source + " is not finite: the model's outputs overflow there");
   if (HasAccuracy(a)) printf("result test_loss=%.6f test_accuracy=%.4f\n", eval.loss, eval.accuracy);
   else printf("result test_loss=%.6f\n", eval.loss);
   return 0;

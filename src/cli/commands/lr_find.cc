@@ -45,7 +45,7 @@ int LrFindCommand(Session& session, int argc, char** argv) {
   const host::Dataset train = LoadTrainData(flags, flags.Path("data", kDefaultDataDir), &spec);
   OrDie(host::MakeDirectories(out));
   CheckOutputs(flags, {{"--out", out + "/lr-find.csv"}, {"--out", out + "/lr-find.svg"}}, DataFiles("--data", train));
-  SetUpModel(spec, train, config.batch, &session);
+  SetUpModel(flags, spec, train, config.batch, &session);
   session.Init(config.seed);
   const LrFindResult r = session.FindLr(config, train, find.start_lr, find.end_lr, find.steps);
   OrDie(WriteLrFind(out, "lr-find", config.optimizer, r));

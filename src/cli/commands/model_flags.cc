@@ -101,7 +101,8 @@ ModelSpec ReadModelSpec(const Flags& flags) {
   if (spec.standardize && flags.Has("input-scale")) flags.Usage("--standardize and --input-scale exclude each other");
   spec.input_scale = flags.Number("input-scale", 1.0 / 256.0);
   spec.input_scale_given = flags.Has("input-scale");
-  if (!(spec.input_scale > 0.0 && spec.input_scale < 1e30)) flags.Usage("--input-scale must be positive and finite");
+  if (!(spec.input_scale > 0.0 && spec.input_scale < 1e30) || !(static_cast<float>(spec.input_scale) >= 1.17549435e-38f))
+    flags.Usage("--input-scale must be positive and finite as a float (at least 1.2e-38), got " + flags.Text("input-scale", ""));
   const std::string plan = flags.Text("plan", "fast");
   if (plan != "fast" && plan != "lean") flags.Usage("--plan must be fast or lean, got '" + plan + "'");
   spec.lean = plan == "lean";
@@ -168,9 +169,19 @@ host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSp
   return data;
 }
 
-void SetUpModel(const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session) {
+void SetUpModel(const Flags& flags, const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session) {
+  // What is trained can be saved and read back (eval, --resume): refused before any work.
+  const size_t params = spec.architecture.MakeLayout().num_params;
+  if (params > kMaxFileParams)
+    flags.Usage("model " + spec.architecture.Describe() + " has " + std::to_string(params) +
+                " parameters; model files hold at most " + std::to_string(kMaxFileParams));
+  InputTransform transform = MakeTransform(spec, train);
+  if (!transform.IsPixelScale() && spec.architecture.inputs() > kMaxSavedInputs)
+    flags.Usage("an input transform (--standardize, --input-scale, or CSV data) over " +
+                std::to_string(spec.architecture.inputs()) + " features cannot be saved with the model (at most " +
+                std::to_string(kMaxSavedInputs) + ")");
   session->Configure(spec.architecture, batch, spec.lean);
-  session->net().transform() = MakeTransform(spec, train);
+  session->net().transform() = std::move(transform);
 }
 
 bool HasAccuracy(const Architecture& a) {

@@ -45,7 +45,8 @@ void ResolveInput(const Flags& flags, const host::Dataset& data, ModelSpec* spec
 // The training data (prefix "train"): loaded, the model's input resolved from it, checked.
 host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSpec* spec);
 // Sizes the session for the spec and batch and gives it the spec's input transform.
-void SetUpModel(const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session);
+// A model too large for its files to be read back is a usage error.
+void SetUpModel(const Flags& flags, const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session);
 // Whether the loss has an accuracy (class losses and bce).
 bool HasAccuracy(const Architecture& architecture);
 // "nll" -> "NLL", the loss's name for charts.

@@ -10,6 +10,7 @@
 #include "descent/backend.h"
 #include "src/cli/commands/commands.h"
 #include "src/cli/flags.h"
+#include "src/host/files.h"
 
 namespace descent {
 namespace cli {
@@ -36,8 +37,16 @@ int MainHelp(FILE* to) {
 
 // An allocation that fails ends the program with status 3 and a message, not an abort.
 void OutOfMemory() {
-  static const char kMessage[] = "descent: out of memory: the input needs more than this machine can give\n";
+  static const char kMessage[] = "descent: out of memory: the input needs more than this machine can give";
   (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  const char* reading = host::Reading();
+  if (reading[0]) {
+    static const char kWhile[] = " (reading ";
+    (void)!write(STDERR_FILENO, kWhile, sizeof(kWhile) - 1);
+    (void)!write(STDERR_FILENO, reading, strlen(reading));
+    (void)!write(STDERR_FILENO, ")", 1);
+  }
+  (void)!write(STDERR_FILENO, "\n", 1);
   _exit(kExitBadFile);
 }
 
@@ -48,7 +57,12 @@ int RunProgram(Session& session, int argc, char** argv) {
   if (command == "--help" || command == "-h" || command == "help") return MainHelp(stdout);
   ApplyIsaFromEnvironment();
   for (const Command& c : kCommands)
-    if (command == c.name) return c.run(session, argc - 2, argv + 2);
+    if (command == c.name) {
+      const int status = c.run(session, argc - 2, argv + 2);
+      // A result that could not be written is not a success (a full disk, a closed pipe).
+      if (fflush(stdout) != 0 || ferror(stdout)) Die(kExitBadFile, command + ": cannot write to standard output");
+      return status;
+    }
   fprintf(stderr, "descent: unknown command '%s'\n", command.c_str());
   return MainHelp(stderr);
 }

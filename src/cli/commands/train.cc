@@ -1,6 +1,8 @@
 // descent train: one optimizer, one run (or the rest of a checkpointed one).
 #include <stdio.h>
 
+#include <cmath>
+
 #include "src/cli/commands/commands.h"
 #include "src/cli/commands/common.h"
 #include "src/cli/progress.h"
@@ -89,11 +91,13 @@ void WriteOutputs(const Flags& flags, const TrainConfig& config, const TrainResu
 void DieIfFailed(const TrainConfig& config, const TrainResult& result) {
   if (result.status == Status::kNonFinite) {
     const StepRecord& r = result.steps.back();
-    Die(kExitNonFinite, "train: the loss or the weights became non-finite (loss " + LossText(r.loss) + ") at step " +
+    Die(kExitNonFinite, "train: " + result.nonfinite + " became non-finite (loss " + LossText(r.loss) + ") at step " +
                             std::to_string(r.step) + " (epoch " + std::to_string(r.epoch) + ", batch " +
                             std::to_string(r.batch) + ") with " + config.optimizer.name + " " +
                             Describe(config.optimizer) + "; stopped there" +
-                            (config.checkpoint.empty() ? std::string() : ", " + config.checkpoint + " holds the last good step") +
+                            (config.checkpoint.empty() ? std::string()
+                             : result.checkpoints || config.resume ? ", " + config.checkpoint + " holds the last good step"
+                                                                   : ", before any checkpoint was written") +
                             " (try a smaller --lr)");
   }
   if (!result.error.empty()) Die(kExitBadFile, result.error);
@@ -140,7 +144,7 @@ int TrainCommand(Session& session, int argc, char** argv) {
   if (test_path.empty() && split == 0.0)
     for (const char* f : {"eval-every", "early-stop"})
       if (flags.Has(f)) flags.Usage(std::string("--") + f + " evaluates on held-out data: give --test or --validation-split");
-  SetUpModel(spec, train, config.batch, &session);
+  SetUpModel(flags, spec, train, config.batch, &session);
   if (resuming) session.net().transform() = resume.transform;
   ApplyControls(flags, config.epochs, (train.count + config.batch - 1) / config.batch, &config, config.resume);
   config.test = split > 0.0 ? &validation : test_path.empty() ? nullptr : &test;
@@ -181,6 +185,10 @@ int TrainCommand(Session& session, int argc, char** argv) {
   std::string tested;  // no test set: no test figures
   if (!test_path.empty()) {
     const EvalResult eval = session.Evaluate(test, config.threads);
+    if (!std::isfinite(eval.loss))
+      Die(kExitNonFinite, "train: the test loss on " + test.source + " is not finite (" + Format("%g", eval.loss) +
+                              "): the model's outputs overflow there" +
+                              (flags.Has("save") ? "; " + flags.Path("save", "") + " holds the weights" : ""));
     tested = " test_loss=" + Format("%.6f", eval.loss) +
              (HasAccuracy(a) ? " test_accuracy=" + Format("%.4f", eval.accuracy) : "");
   }
