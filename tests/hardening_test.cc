@@ -211,3 +211,99 @@ TEST_CASE("hardening: inputs that are not plain files say what they are") {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("hardening: impossible values are usage errors naming the flag, in train and compare alike") {
+  for (const char* command : {"train", "compare"}) {
+    CAPTURE(command);
+    const Failure cases[] = {
+        {std::string(command) + " --schedule cosine --eta-min -1", 2, "--eta-min must be >= 0"},
+        {std::string(command) + " --schedule exponential --gamma -1", 2, "--gamma must be positive"},
+        {std::string(command) + " --schedule step --step-size 3 --gamma 0", 2, "--gamma must be positive"},
+        {std::string(command) + " --schedule onecycle --base-momentum 2 --cycle-momentum false", 2,
+         "--base-momentum must be in [0, 1]"},
+        {std::string(command) + " --schedule plateau --min-lr -1", 2, "--min-lr must be >= 0"},
+        {std::string(command) + " --schedule warmup-cosine --warmup-steps 96 --epochs 3", 2,
+         "--warmup-steps 96 is as long as the run"},
+        {std::string(command) + " --clip-norm 0", 2, "--clip-norm must be positive"},
+        {std::string(command) + " --clip-value 0", 2, "--clip-value must be positive"},
+        {std::string(command) + " --input-scale 1e-50", 2, "--input-scale must be positive and finite as a float"},
+    };
+    ExpectFailures(cases);
+  }
+  const Failure more[] = {
+      {"lr-find --start-lr 1e-320", 2, "--start-lr must be a normal number"},
+      {"train --target label", 2, "--target names a CSV column"},
+  };
+  ExpectFailures(more);
+}
+
+TEST_CASE("hardening: files read back and non-finite values") {
+  const std::string dir = TempDir();
+  // An overflowing optimizer state (features near 1e25 under an L1 loss: the gradient's square is
+  // infinite while the loss and the weights stay finite) stops the run before a checkpoint of it.
+  std::string csv = "x0,x1,y\n";
+  for (int i = 0; i < 64; ++i)
+    csv += std::to_string((i % 7 - 3) * 1e24) + "," + std::to_string(i % 5 * 0.1) + "," + std::to_string(i % 3) + "\n";
+  Write(dir + "/huge.csv", csv);
+  const Run state = Descent("train --data " + dir + "/huge.csv --target y --layers 2,1 --loss l1 --batch 16 "
+                            "--checkpoint " + dir + "/ck --checkpoint-every 1");
+  CHECK(state.code == 4);
+  CHECK(Contains(state.err, "exp_avg_sq became non-finite"));
+  CHECK(access((dir + "/ck").c_str(), F_OK) != 0);  // no checkpoint of a state that cannot be resumed
+  // A deviation whose inverse is no float is a constant feature, not an infinite scale.
+  Write(dir + "/tiny.csv", "x,y\n1e-30,0\n1.000001e-30,1\n1e-30,0\n1.000001e-30,1\n");
+  const Run tiny = Descent("train --data " + dir + "/tiny.csv --target y --layers 1,1 --loss mse --standardize "
+                           "--epochs 1 --save " + dir + "/tiny.st");
+  CHECK(tiny.code == 0);
+  CHECK(Descent("predict --model " + dir + "/tiny.st --data " + dir + "/tiny.csv").code == 0);
+  // A 40,000-feature standardized model saved by train loads in eval.
+  std::string wide = "y";
+  for (int f = 0; f < 40000; ++f) wide += ",f" + std::to_string(f);
+  wide += "\n";
+  for (int r = 0; r < 4; ++r) {
+    wide += std::to_string(r % 2);
+    for (int f = 0; f < 40000; ++f) wide += "," + std::to_string((r * 7 + f) % 11);
+    wide += "\n";
+  }
+  Write(dir + "/wide.csv", wide);
+  REQUIRE(Descent("train --data " + dir + "/wide.csv --target y --layers 40000,2 --loss cross-entropy --standardize "
+                  "--epochs 1 --save " + dir + "/wide.st").code == 0);
+  CHECK(Descent("eval --model " + dir + "/wide.st --test " + dir + "/wide.csv").code == 0);
+  // A model too large for a file that can be read back is refused before training.
+  const Run big = Descent("train --layers 784,65536,300");
+  CHECK(big.code == 2);
+  CHECK(Contains(big.err, "model files hold at most"));
+  // A small file whose metadata describes a huge model: refused by its tensors, in little memory.
+  const std::string header = "{\"__metadata__\":{\"format\":\"pt\",\"architecture\":\"4-16384-16384-1\",\"loss\":\"mse\"},"
+                             "\"linears.0.weight\":{\"dtype\":\"F32\",\"shape\":[16384,4],\"data_offsets\":[0,16]}}";
+  std::string file(8, '\0');
+  const uint64_t n = header.size();
+  memcpy(&file[0], &n, 8);
+  Write(dir + "/claims.st", file + header + std::string(16, '\0'));
+  const int code = Shell(dir, (kSanitized ? "" : "ulimit -v 300000; ") + kExe + " eval --model claims.st >out 2>err");
+  CHECK(code == 3);
+  CHECK(Contains(Read(dir + "/err"), "claims.st: tensor \"linears.0.weight\""));
+  // Results that cannot be written are not a success.
+  CHECK(Shell(dir, kExe + " train --epochs 1 > /dev/full 2>err") == 3);
+  CHECK(Contains(Read(dir + "/err"), "cannot write to standard output"));
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("hardening: CSV numbers as numpy reads them; line ends; ambiguous columns") {
+  const std::string dir = TempDir();
+  Write(dir + "/plus.csv", "x,y\n+2,1e-50\n-1,+0.5\n3,1\n");
+  CHECK(Descent("train --data " + dir + "/plus.csv --target y --layers 1,1 --loss mse --epochs 1").code == 0);
+  Write(dir + "/cr.csv", "x,y\r1,0\r2,1\r");
+  const Run cr = Descent("train --data " + dir + "/cr.csv --target y --layers 1,1 --loss mse --epochs 1");
+  CHECK(cr.code == 3);
+  CHECK(Contains(cr.err, "CR-only line ends"));
+  Write(dir + "/twice.csv", "y,x,y\n1,2,3\n0,1,2\n");
+  const Run twice = Descent("train --data " + dir + "/twice.csv --target y --layers 2,1 --loss mse --epochs 1");
+  CHECK(twice.code == 3);
+  CHECK(Contains(twice.err, "the target `y` names 2 columns"));
+  system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace
