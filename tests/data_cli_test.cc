@@ -2,6 +2,7 @@
 // column, the layers and losses of --activation / --loss, standardization saved with
 // the model, and the errors a user's files and flags get.
 #include <math.h>
+#include <string.h>
 
 #include <fstream>
 #include <sstream>
@@ -274,6 +275,59 @@ TEST_CASE("cli/data: a CSV without --test trains without test figures; a regress
   CHECK(!Contains(r.out, "test_loss"));
   CHECK(Read(dir + "/l.csv").rfind("step,epoch,batch,loss,validation_loss\n", 0) == 0);
   CHECK(Contains(Read(dir + "/l.csv"), "\n8,2,4,"));  // 225 training rows at batch 64: 4 steps an epoch
+  system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace
+
+namespace {
+
+// A torch state_dict as safetensors.torch.save_file writes it: names and shapes, no descent metadata.
+std::string TorchFile(const std::vector<std::pair<std::string, std::vector<size_t>>>& tensors) {
+  std::string header = "{";
+  size_t offset = 0;
+  std::string data;
+  for (const auto& [name, shape] : tensors) {
+    size_t n = 1;
+    std::string dims;
+    for (size_t d : shape) n *= d, dims += (dims.empty() ? "" : ",") + std::to_string(d);
+    header += (header.size() > 1 ? "," : "") + std::string("\"") + name + "\":{\"dtype\":\"F32\",\"shape\":[" + dims +
+              "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + 4 * n) + "]}";
+    for (size_t i = 0; i < n; ++i) {
+      const float v = 0.01f * static_cast<float>((i * 7) % 13) - 0.06f;
+      data.append(reinterpret_cast<const char*>(&v), 4);
+    }
+    offset += 4 * n;
+  }
+  header += "}";
+  std::string file(8, '\0');
+  const uint64_t len = header.size();
+  memcpy(&file[0], &len, 8);
+  return file + header + data;
+}
+
+TEST_CASE("cli/torch files: any shape; the tensors define it, the flags what they cannot") {
+  const std::string dir = TempDir();
+  std::ofstream(dir + "/t.st", std::ios::binary)
+      << TorchFile({{"linears.0.weight", {16, 5}}, {"linears.0.bias", {16}}, {"linears.1.weight", {2, 16}},
+                    {"linears.1.bias", {2}}});
+  std::ofstream(dir + "/five.csv") << Synthetic(100, 4);  // x0..x3, y, above: the target `above`, 5 features
+  const std::string test = " --test " + dir + "/five.csv --target above";
+  const Run sized = Descent("eval --model " + dir + "/t.st --loss cross-entropy" + test);  // 5-16-2 from the tensors
+  CHECK(sized.code == 0);
+  CHECK(Descent("eval --model " + dir + "/t.st --layers 5,16,2 --loss cross-entropy" + test).out == sized.out);
+  CHECK(Descent("train --data " + dir + "/five.csv --target above --layers 5,16,2 --loss cross-entropy --epochs 1 "
+                "--init " + dir + "/t.st").code == 0);
+  const Run wrong = Descent("eval --model " + dir + "/t.st --layers 5,8,2 --loss cross-entropy" + test);
+  CHECK(wrong.code == 3);
+  CHECK(Contains(wrong.err, "tensor \"linears.0.weight\" has shape [16,5], expected [8,5]"));
+  // nn.Sequential names without descent's description need --net.
+  std::ofstream(dir + "/seq.st", std::ios::binary)
+      << TorchFile({{"0.weight", {16, 5}}, {"0.bias", {16}}, {"2.weight", {2, 16}}, {"2.bias", {2}}});
+  const Run seq = Descent("eval --model " + dir + "/seq.st --loss cross-entropy" + test);
+  CHECK(seq.code == 2);
+  CHECK(Contains(seq.err, "give its modules with --net"));
+  CHECK(Descent("eval --model " + dir + "/seq.st --net 'linear(16),tanh,linear(2)' --loss cross-entropy" + test).code == 0);
   system(("rm -rf " + dir).c_str());
 }
 

@@ -111,6 +111,9 @@ class Session {
   LrFindResult FindLr(const TrainConfig& config, const host::Dataset& data, double start_lr, double end_lr,
                       size_t steps);
   EvalResult Evaluate(const host::Dataset& data, size_t threads = 1);
+  // The threads worth using for steps of `rows` rows of this model: `threads`, or 1 where the
+  // work is too small to pay for the hand-over (the results are the same either way).
+  size_t Workers(size_t threads, size_t rows) const;
   EvalResult Evaluate(const host::Dataset& data, const ParallelFor& pf);
 
   // The model's outputs (logits for the class losses and bce) for every sample of `data`, in

@@ -75,7 +75,7 @@ int PredictCommand(Session& session, int argc, char** argv) {
     OrDie(host::Fail(data.source, "has " + std::to_string(data.features) + " feature columns, the model takes " +
                                       std::to_string(a.inputs()) + " inputs" +
                                       (data.has_targets ? "" : " (and no target column `" + data.target_name + "`)")));
-  host::ThreadPool pool(threads);
+  host::ThreadPool pool(session.Workers(threads, kEvalRows));
   const std::string csv = PredictionsCsv(a, session.Outputs(data, pool.parallel_for()), data.count, logits);
   if (flags.Has("out")) {
     WriteOrDie(flags.Path("out", ""), csv);
