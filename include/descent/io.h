@@ -1,4 +1,4 @@
-// Host-side model files (libdescent_host; pkg-config descent-io): weights as
+// Host-side files (libdescent_host; pkg-config descent-io): CSV data sets, and weights as
 // safetensors named like the notebook's torch SimpleNet state_dict
 // (linears.{i}.weight [out, in], linears.{i}.bias), so
 // `net.load_state_dict(safetensors.torch.load_file(path))` reads them in Python
@@ -10,6 +10,8 @@
 //   if (descent::io::Error e = descent::io::Load("model.safetensors", &net)) puts(e.message.c_str());
 #ifndef DESCENT_IO_H_
 #define DESCENT_IO_H_
+
+#include <stdint.h>
 
 #include <string>
 #include <vector>
@@ -50,6 +52,19 @@ Error Load(const std::string& path, Net* net) {
   for (size_t i = 0; i < Net::kNumTrainable; ++i) net->params()[i] = all[Net::kNumFrozen + i];
   return {};
 }
+
+// A CSV of numbers with a header line, as the descent program reads it: one column is the
+// target (`target`: its name, else a 0-based index; empty: the first column), every other
+// one a feature. Every value is checked (a finite number, every row as wide as the header);
+// errors name the file, line and column.
+struct Table {
+  size_t rows = 0, features = 0;
+  std::vector<float> x;  // rows * features, row-major: LoadRows' features
+  std::vector<float> y;  // rows targets: LoadRows' targets for a one-output element loss
+  std::vector<uint16_t> labels;  // the same targets as class labels, when every one is an integer 0..65535
+  std::string target;            // the target column's name
+};
+Error ReadCsv(const std::string& path, const std::string& target, Table* out);
 
 }  // namespace io
 }  // namespace descent

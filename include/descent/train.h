@@ -61,10 +61,15 @@ Status Evaluate(Net& net, Ws& ws, size_t rows, double* loss_sum, size_t* correct
 }
 
 // After Forward on an inference workspace: each row's predicted class (class
-// losses: the first largest logit) into labels[r]. kInvalidArgument for other losses.
-template <class Net, size_t kMaxBatch>
-Status Predict(InferenceWorkspace<Net, kMaxBatch>& ws, size_t rows, uint16_t* labels) {
-  return internal::Predict(internal::Ref(ws), rows, labels);
+// losses: the first largest logit) into labels[r], as Net::Label (a byte up to 256
+// classes) or uint16_t. kInvalidArgument for other losses.
+template <class Net, size_t kMaxBatch, class T>
+Status Predict(InferenceWorkspace<Net, kMaxBatch>& ws, size_t rows, T* labels) {
+  static_assert(std::is_same<T, uint8_t>::value || std::is_same<T, uint16_t>::value,
+                "labels are uint8_t (Net::Label up to 256 classes) or uint16_t");
+  static_assert(Net::kClasses - 1 <= T(~T(0)), "this label type cannot hold every class: use uint16_t");
+  if constexpr (std::is_same<T, uint8_t>::value) return internal::Predict(internal::Ref(ws), rows, labels, nullptr);
+  else return internal::Predict(internal::Ref(ws), rows, nullptr, labels);
 }
 // After Forward on an inference workspace: out[r * kOutputs + o] is softmax for the
 // class losses, sigmoid for BCE and the output itself for regression losses.

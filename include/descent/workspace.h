@@ -243,7 +243,7 @@ Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf);
 // (with the old weights) and the weight gradient row by row, each handed to `sink`.
 Status LeanTrainStep(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf,
                      const GradClip& clip, const GradientSink& sink);
-Status Predict(InferRef work, size_t rows, uint16_t* labels);
+Status Predict(InferRef work, size_t rows, uint8_t* labels8, uint16_t* labels16);  // one of them
 Status Probabilities(InferRef work, size_t rows, float* out);
 // No infinity or NaN among n floats; split over pf's workers when it is worth it.
 bool ParamsFinite(const float* params, size_t n, const ParallelFor& pf = {});

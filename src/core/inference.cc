@@ -22,12 +22,16 @@ Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf) 
   return Status::kOk;
 }
 
-Status Predict(InferRef work, size_t rows, uint16_t* labels) {
+Status Predict(InferRef work, size_t rows, uint8_t* labels8, uint16_t* labels16) {
   const Layout& l = *work.layout;
   if (!HasClassTargets(l.loss.kind)) return Status::kInvalidArgument;
   if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
   const float* z = InferOutput(work);
-  for (size_t r = 0; r < rows; ++r) labels[r] = static_cast<uint16_t>(Argmax(z + r, work.plan->stride, l.outputs()));
+  for (size_t r = 0; r < rows; ++r) {
+    const size_t label = Argmax(z + r, work.plan->stride, l.outputs());
+    if (labels8) labels8[r] = static_cast<uint8_t>(label);
+    else labels16[r] = static_cast<uint16_t>(label);
+  }
   return Status::kOk;
 }
 

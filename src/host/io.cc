@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "src/host/dataset.h"
 #include "src/host/safetensors.h"
 
 namespace descent {
@@ -31,6 +32,28 @@ Error ReadWeights(const std::string& path, const Layout& layout, float* params) 
   for (size_t i = 0; i < staging.size(); ++i)
     if (!std::isfinite(staging[i])) return {path + ": holds a non-finite weight (parameter " + std::to_string(i) + ")"};
   std::copy(staging.begin(), staging.end(), params);
+  return {};
+}
+
+Error ReadCsv(const std::string& path, const std::string& target, Table* out) {
+  host::Dataset data;
+  if (host::IsDirectory(path)) return {path + ": is a directory, expected a CSV file"};
+  if (host::Error e = host::LoadDataset(path, "", target, &data)) return {e.message};
+  Table t;
+  t.rows = data.count;
+  t.features = data.features;
+  t.target = data.target_name;
+  t.x.resize(t.rows * t.features);
+  t.y.resize(t.rows);
+  bool integral = true;
+  for (size_t i = 0; i < t.rows; ++i) {
+    for (size_t f = 0; f < t.features; ++f) t.x[i * t.features + f] = data.Feature(i, f);
+    t.y[i] = data.Target(i);
+    integral = integral && t.y[i] >= 0.0f && t.y[i] <= 65535.0f && t.y[i] == static_cast<float>(static_cast<int>(t.y[i]));
+  }
+  if (integral)
+    for (float v : t.y) t.labels.push_back(static_cast<uint16_t>(v));
+  *out = std::move(t);
   return {};
 }
 
