@@ -299,6 +299,11 @@ TEST_CASE("hardening: CSV numbers as numpy reads them; line ends; ambiguous colu
   const Run cr = Descent("train --data " + dir + "/cr.csv --target y --layers 1,1 --loss mse --epochs 1");
   CHECK(cr.code == 3);
   CHECK(Contains(cr.err, "CR-only line ends"));
+  // A header of 3 M empty columns: refused before they are stored.
+  Write(dir + "/commas.csv", std::string(3000000, ',') + "\n1\n");
+  const int commas = Shell(dir, (kSanitized ? "" : "ulimit -v 400000; ") + kExe + " train --data commas.csv >out 2>err");
+  CHECK(commas == 3);
+  CHECK(Contains(Read(dir + "/err"), "3000001 columns, more than the 1048576"));
   Write(dir + "/twice.csv", "y,x,y\n1,2,3\n0,1,2\n");
   const Run twice = Descent("train --data " + dir + "/twice.csv --target y --layers 2,1 --loss mse --epochs 1");
   CHECK(twice.code == 3);

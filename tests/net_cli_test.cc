@@ -91,6 +91,11 @@ TEST_CASE("cli/net: saved with nn.Sequential's names and its spec; eval, --init 
   const Run resumed = Descent("train --epochs 2 --resume " + dir + "/ck.safetensors");
   REQUIRE(resumed.code == 0);
   CHECK(Field(resumed.out, "params_hash") == Field(a.out, "params_hash"));
+  // Model flags given with --resume: those that agree are fine, one that does not is refused.
+  CHECK(Descent("train --epochs 2 --resume " + dir + "/ck.safetensors --loss nll --net " + kTanhRelu).code == 0);
+  const Run other_loss = Descent("train --epochs 2 --resume " + dir + "/ck.safetensors --loss mse");
+  CHECK(other_loss.code == 2);
+  CHECK(Contains(other_loss.err, "--loss mse contradicts"));
   // --init with another loss: the weights do not depend on it.
   CHECK(Descent("train --epochs 1 --net " + std::string(kTanhRelu) + " --loss cross-entropy --init " + dir +
                 "/n.safetensors").code == 0);
