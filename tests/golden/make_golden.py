@@ -207,19 +207,23 @@ def write_mlp_golden():
     for name, make in MLP_RUNS:
         net = SimpleNet()
         net.load_state_dict(init)
-        opt = make(net.parameters())
-        rows = ["step,epoch,batch,loss"]
-        step = 0
-        for epoch in range(3):
-            for b, start in enumerate(range(0, len(x), 256)):
-                opt.zero_grad()
-                loss = torch.nn.functional.nll_loss(net(x[start:start + 256]), y[start:start + 256])
-                loss.backward()
-                opt.step()
-                step += 1
-                rows.append("%d,%d,%d,%.9g" % (step, epoch + 1, b + 1, loss.item()))
-        with open(os.path.join(HERE, "mlp_torch_%s_losses.csv" % name), "w") as f:
-            f.write("\n".join(rows) + "\n")
+        write_curve("mlp_torch_%s_losses.csv" % name, net, make(net.parameters()), torch.nn.functional.nll_loss, x, y)
+
+
+def write_curve(file, net, opt, loss_fn, x, y, epochs=3, batch=256):
+    """Trains net on (x, y) in order, `batch` rows a step; writes step,epoch,batch,loss to HERE/file."""
+    rows = ["step,epoch,batch,loss"]
+    step = 0
+    for epoch in range(epochs):
+        for b, start in enumerate(range(0, len(x), batch)):
+            opt.zero_grad()
+            loss = loss_fn(net(x[start:start + batch]), y[start:start + batch])
+            loss.backward()
+            opt.step()
+            step += 1
+            rows.append("%d,%d,%d,%.9g" % (step, epoch + 1, b + 1, loss.item()))
+    with open(os.path.join(HERE, file), "w") as f:
+        f.write("\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_golden import HERE, ROOT, read_idx, write_safetensors  # noqa: E402
+from make_golden import HERE, ROOT, read_idx, write_curve, write_safetensors  # noqa: E402
 
 nn = torch.nn
 # name, the --net spec, the modules, the optimizer (descent's --optimizer flags in the test)
@@ -36,19 +36,7 @@ def main():
         torch.manual_seed(0)
         net = nn.Sequential(*modules())
         write_safetensors(os.path.join(HERE, "net_torch_%s_init.safetensors" % name), net.state_dict())
-        opt = make(net.parameters())
-        rows = ["step,epoch,batch,loss"]
-        step = 0
-        for epoch in range(3):
-            for b, start in enumerate(range(0, len(x), 256)):
-                opt.zero_grad()
-                loss = torch.nn.functional.cross_entropy(net(x[start:start + 256]), y[start:start + 256])
-                loss.backward()
-                opt.step()
-                step += 1
-                rows.append("%d,%d,%d,%.9g" % (step, epoch + 1, b + 1, loss.item()))
-        with open(os.path.join(HERE, "net_torch_%s_losses.csv" % name), "w") as f:
-            f.write("\n".join(rows) + "\n")
+        write_curve("net_torch_%s_losses.csv" % name, net, make(net.parameters()), torch.nn.functional.cross_entropy, x, y)
 
 
 if __name__ == "__main__":
