@@ -94,7 +94,8 @@ class Comparison {
   host::Chart MakeChart(const std::string& rates) const {
     host::Chart chart;
     chart.title = "Evolution of Optimizers" + rates;
-    chart.subtitle = "MLP " + session_.net().architecture().Title() + ", batch " + std::to_string(base_.batch) + ", " +
+    const Architecture& a = session_.net().architecture();
+    chart.subtitle = (a.sequential ? "" : "MLP ") + a.Title() + ", batch " + std::to_string(base_.batch) + ", " +
                      std::to_string(base_.epochs) + " epochs on " + std::to_string(train_.count) + " samples, seed " +
                      std::to_string(base_.seed) + "; legend: optimizer (lr), test accuracy";
     chart.x_label = "step (one batch each)";
