@@ -113,6 +113,7 @@ TEST_CASE("cli/net: a spec that cannot work is a usage error naming the item") {
       {"train --net 'flatten,relu,linear(10)'", 2, "item 2 `relu`"},
       {"train --net 'flatten,linear(10),tanh,sigmoid'", 2, "item 4 `sigmoid`"},
       {"train --net 'flatten,gelu(approximate=fast)'", 2, "approximate must be none or tanh"},
+      {"train --net 'flatten,linear(10),leakyrelu(1e300)'", 2, "negative_slope must be a finite number"},  // fuzz_net
       {"train --net 'flatten,linear(10)' --layers 784,10", 2, "--net and --layers exclude each other"},
       {"train --layers 784,10 --input-shape 1,28,28", 2, "--input-shape applies to --net only"},
       {"train --net 'flatten,linear(1)'", 2, "at least two outputs"},

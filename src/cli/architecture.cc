@@ -133,7 +133,8 @@ bool ParseModule(const std::string& item, Module* m, std::string* error) {
     std::string slope;
     double v = 0.01;
     if (!take(0, "negative_slope", &slope)) return false;
-    if (!slope.empty() && !ParseReal(slope, &v)) return *error = "negative_slope must be a finite number, got `" + slope + "`", false;
+    if (!slope.empty() && (!ParseReal(slope, &v) || !std::isfinite(static_cast<float>(v))))
+      return *error = "negative_slope must be a finite number (as a float), got `" + slope + "`", false;
     m->act.negative_slope = static_cast<float>(v);
     return leftovers();
   }
