@@ -18,7 +18,7 @@ void PrintHelp() {
   printf("usage: descent compare [--data PATH] [--test PATH] [--optimizers a,b,...] [--epochs N] [--batch N]\n"
          "                       [--seed N] [--out DIR] [--tuned [--start-lr X] [--end-lr X] [--steps N]]\n"
          "                       [--schedule NAME ...] [--clip-norm X] [--clip-value X] [--eval-every N]\n\n"
-         "Trains the MLP with each optimizer from the same initial weights over the same batch order,\n"
+         "Trains the model with each optimizer from the same initial weights over the same batch order,\n"
          "then writes DIR/losses.csv, DIR/summary.csv and DIR/loss-curves.svg.\n\n%s"
          "  --optimizers L   comma-separated names (default: the notebook's %s)\n"
          "                   at the notebook's rates: sgd lr 1e-2; rmsprop alpha 0.9; the rest lr 1e-3\n"
