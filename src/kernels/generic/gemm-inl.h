@@ -177,9 +177,21 @@ void Gemm(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, si
     const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, R, K, live_buf) : K;
     TileRow<O, R>(a, a_m, a_k, b, ldb, vecs, k, live, m, store);
   }
-  for (; m < M; ++m) {
-    const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, 1, K, live_buf) : K;
-    TileRow<O, 1>(a, a_m, a_k, b, ldb, vecs, k, live, m, store);
+  // The last M % R rows as one shorter tile: several independent chains, not one per row
+  // (single rows wait on the FMA latency). Each sum is still its own chain: the same bits.
+  if (m < M) {
+    const size_t rest = M - m;
+    const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, rest, K, live_buf) : K;
+    static_assert(R <= 8, "the switch below covers tiles of up to 8 rows");
+    switch (rest) {
+      case 7: TileRow<O, (R > 7 ? 7 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
+      case 6: TileRow<O, (R > 6 ? 6 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
+      case 5: TileRow<O, (R > 5 ? 5 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
+      case 4: TileRow<O, (R > 4 ? 4 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
+      case 3: TileRow<O, (R > 3 ? 3 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
+      case 2: TileRow<O, (R > 2 ? 2 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
+      default: TileRow<O, 1>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
+    }
   }
 }
 
