@@ -1,8 +1,8 @@
 // Host-side files (libdescent_host; pkg-config descent-io): CSV data sets, and weights as
-// safetensors named like the notebook's torch SimpleNet state_dict
-// (linears.{i}.weight [out, in], linears.{i}.bias), so
-// `net.load_state_dict(safetensors.torch.load_file(path))` reads them in Python
-// and torch's files read here. Files carry CRC-32s of their header and tensors
+// safetensors under torch's state_dict names: nn.Sequential's for a Sequential (`0.weight`,
+// `2.bias`), the notebook's SimpleNet's for Model<Sizes<...>> (`linears.{i}.weight` [out, in]),
+// so `net.load_state_dict(safetensors.torch.load_file(path))` reads them in Python and torch's
+// files read here. Files carry CRC-32s of their header and tensors
 // (checked where present: torch's own files have none). Unlike the core, this
 // library allocates and needs an OS; writes are atomic (a temporary file renamed).
 //
