@@ -284,7 +284,7 @@ std::vector<TensorRef> WeightTensors(const Layout& l, const float* params) {
     const ParamTensor& t = l.tensors[k];
     std::vector<size_t> shape = {t.rows};
     if (t.cols) shape.push_back(t.cols);
-    tensors.push_back({TensorName(l, t), shape, params + t.offset});
+    tensors.push_back({TensorName(l, t), shape, params ? params + t.offset : nullptr});
   }
   return tensors;
 }

@@ -69,8 +69,8 @@ std::string ShapeString(const std::vector<size_t>& shape);
 // A parameter tensor's state_dict name: nn.Sequential's (`{module}.weight`) or the
 // notebook's SimpleNet's (`linears.{i}.weight`), as the layout says.
 std::string TensorName(const Layout& layout, const ParamTensor& tensor);
-// A model's parameter tensors (params: layout.num_params floats in state_dict order)
-// under their names, with torch's shapes.
+// A model's parameter tensors (params: layout.num_params floats in state_dict order, or
+// nullptr for the names and shapes alone) under their names, with torch's shapes.
 std::vector<TensorRef> WeightTensors(const Layout& layout, const float* params);
 
 // The checksums descent writes into its files' metadata: tensor_crc32 over the tensor data in file
