@@ -39,8 +39,8 @@ TEST_CASE("kernels: the backend reports its instruction sets") {
 }
 
 TEST_CASE("kernels: matrix products match the reference on every ISA") {
-  // Shapes: odd sizes everywhere; 10 and 30 outputs over many rows take the narrow outputs' taller
-  // tiles (one and two vectors of columns on AVX-512), then whole tiles, then a shorter one.
+  // Shapes: odd sizes everywhere; narrow outputs (one and two vectors of columns on AVX-512) over
+  // many rows: whole tiles, then a shorter one for the rows left.
   struct Shape {
     size_t rows, in, out;
   };

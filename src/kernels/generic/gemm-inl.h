@@ -173,16 +173,6 @@ void Gemm(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, si
       m += n;
     }
   }
-  if constexpr (!kSparse) {
-    // Narrow outputs (one or two vectors of columns, a 10-class layer): taller tiles, so the tile
-    // still holds the register file's worth of independent chains.
-    constexpr size_t kAccumulators = O::kTileRows * O::kTileVecs;
-    if (vecs == 1 && kAccumulators > R)
-      for (; m + kAccumulators <= M; m += kAccumulators) TileRow<O, kAccumulators>(a, a_m, a_k, b, ldb, 1, K, nullptr, m, store);
-    if (vecs == 2 && kAccumulators / 2 > R)
-      for (; m + kAccumulators / 2 <= M; m += kAccumulators / 2)
-        TileRow<O, kAccumulators / 2>(a, a_m, a_k, b, ldb, 2, K, nullptr, m, store);
-  }
   for (; m + R <= M; m += R) {
     const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, R, K, live_buf) : K;
     TileRow<O, R>(a, a_m, a_k, b, ldb, vecs, k, live, m, store);
