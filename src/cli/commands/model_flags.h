@@ -47,6 +47,12 @@ host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSp
 // Sizes the session for the spec and batch and gives it the spec's input transform.
 // A model too large for its files to be read back is a usage error.
 void SetUpModel(const Flags& flags, const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session);
+// A saved model (`path`) and the data it runs on (eval, predict): a file descent wrote gives its
+// model, transform and target column (model flags given must agree); a torch state_dict takes
+// them from the flags (a SimpleNet file its widths from its tensors). targets_required: false
+// for data to predict on, which may lack the target column. Errors end the program.
+void PrepareSavedModel(const Flags& flags, const std::string& path, const std::string& data_path, ModelSpec* spec,
+                       Session* session, host::Dataset* data, bool targets_required);
 // Whether the loss has an accuracy (class losses and bce).
 bool HasAccuracy(const Architecture& architecture);
 // "nll" -> "NLL", the loss's name for charts.

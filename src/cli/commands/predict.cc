@@ -10,9 +10,6 @@
 namespace descent {
 namespace cli {
 
-void PrepareSavedModel(const Flags& flags, const std::string& path, const std::string& data_path, ModelSpec* spec,
-                       Session* session, host::Dataset* data, bool targets_required);  // eval.cc
-
 namespace {
 
 std::string PredictionsCsv(const Architecture& a, const std::vector<float>& z, size_t count, bool logits) {
