@@ -124,6 +124,25 @@ TEST_CASE("cli/net: a spec that cannot work is a usage error naming the item") {
   ExpectFailures(cases);
 }
 
+TEST_CASE("cli/net: any depth up to 32 Linear layers, an activation of each layer's own, both plans") {
+  std::string spec = "flatten";
+  const char* const acts[] = {"tanh", "relu", "gelu", "leakyrelu(0.1)", "sigmoid", "identity"};
+  for (int i = 0; i < 31; ++i) spec += ",linear(" + std::to_string(8 + i % 5) + (i % 4 == 3 ? ",bias=false" : "") + ")," + acts[i % 6];
+  spec += ",linear(10)";
+  const std::string run = "train --epochs 1 --batch 64 --optimizer adam --lr 0.003 --net '" + spec + "'";
+  const Run fast = Descent(run);
+  REQUIRE(fast.code == 0);
+  CHECK(Field(Descent(run + " --plan lean").out, "params_hash") == Field(fast.out, "params_hash"));
+  const Run deeper = Descent("train --net '" + spec + ",relu,linear(10)'");
+  CHECK(deeper.code == 2);
+  CHECK(Contains(deeper.err, "too many Linear layers"));
+  std::string sizes = "784";
+  for (int i = 0; i < 33; ++i) sizes += ",10";
+  const Run layers = Descent("train --layers " + sizes);
+  CHECK(layers.code == 2);
+  CHECK(Contains(layers.err, "at most 32 layers"));
+}
+
 TEST_CASE("cli/net: CSV rows take --input-shape; info --net prints shapes, names and bytes") {
   const Run csv = Descent("train --data " + kData + "/train-sample.csv --net 'flatten,linear(10)' --input-shape 1,28,28"
                           " --epochs 1 --optimizer sgd --lr 0.1");

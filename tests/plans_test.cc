@@ -183,3 +183,79 @@ TEST_CASE("plans: a lean workspace holds no gradient, no weight copies and no in
 
 }  // namespace
 }  // namespace descent
+
+namespace descent {
+namespace {
+
+// The layout builder's refusals, each with its reason (the CLI turns them into messages naming the
+// module; Sequential<...> into static_asserts naming the layer).
+TEST_CASE("layouts: the builder refuses what cannot be built, and lays out any depth") {
+  const size_t flat[] = {20}, image[] = {1, 4, 5};
+  {
+    LayoutBuilder b(image, 3, true);
+    CHECK(b.Linear(8) == LayoutError::kMultiDimensional);
+  }
+  {
+    LayoutBuilder b(image, 3, true);
+    CHECK(b.Flatten() == LayoutError::kNone);
+    CHECK(b.Linear(8) == LayoutError::kNone);
+    CHECK(b.layout().layers[0].in == 20);
+    CHECK(b.layout().layers[0].module == 1);  // nn.Sequential's index: Flatten is 0
+  }
+  {
+    LayoutBuilder b(flat, 1, true);
+    CHECK(b.Activation({ActivationKind::kTanh}) == LayoutError::kActivationPlace);
+  }
+  {
+    LayoutBuilder b(flat, 1, true);
+    CHECK(b.Linear(8) == LayoutError::kNone);
+    CHECK(b.Activation({ActivationKind::kTanh}) == LayoutError::kNone);
+    CHECK(b.Activation({ActivationKind::kRelu}) == LayoutError::kActivationPlace);
+  }
+  {
+    LayoutBuilder b(flat, 1, true);
+    CHECK(b.Linear(8) == LayoutError::kNone);
+    CHECK(b.Linear(8, true, /*frozen=*/true) == LayoutError::kFrozenAfterTrained);
+  }
+  {
+    LayoutBuilder b(flat, 1, true);
+    CHECK(b.Linear(8, true, true) == LayoutError::kNone);
+    CHECK(b.Finish(LossSpec{}) == LayoutError::kAllFrozen);
+  }
+  {
+    LayoutBuilder b(flat, 1, true);
+    CHECK(b.Linear(1) == LayoutError::kNone);
+    CHECK(b.Finish(LossSpec{}) == LayoutError::kTooFewOutputs);  // nll over one output
+  }
+  {
+    LayoutBuilder b(flat, 1, true);
+    CHECK(b.Linear(0) == LayoutError::kBadWidth);
+  }
+  {
+    LayoutBuilder b(flat, 1, true);
+    for (size_t i = 0; i < kMaxLayers; ++i) REQUIRE(b.Linear(3) == LayoutError::kNone);
+    CHECK(b.Linear(3) == LayoutError::kTooManyLayers);
+  }
+  // The deepest model there is: its tensors cover its parameters, its plans hold every slot.
+  LayoutBuilder deep(flat, 1, true);
+  for (size_t i = 0; i < kMaxLayers; ++i) {
+    REQUIRE(deep.Linear(i % 2 ? 7 : 5, i % 3 != 0) == LayoutError::kNone);
+    if (i + 1 < kMaxLayers) REQUIRE(deep.Activation({ActivationKind::kGelu}) == LayoutError::kNone);
+  }
+  REQUIRE(deep.Finish(LossSpec{}) == LayoutError::kNone);
+  const Layout l = deep.layout();
+  size_t covered = 0;
+  for (size_t t = 0; t < l.num_tensors; ++t) covered += l.tensors[t].size();
+  CHECK(covered == l.num_params);
+  for (bool lean : {false, true}) {
+    const Layout p = l.Planned(16, lean);
+    CHECK(p.workspace_bytes > 0);
+    for (size_t i = 0; i < p.num_layers; ++i) {
+      CHECK(p.dy[i].offset % kAlign == 0);
+      CHECK(p.dy[i].offset < p.workspace_bytes);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace descent
