@@ -1,0 +1,104 @@
+// TFLite's integer requantization (src/core/quant/fixed_point.h) against independent
+// implementations: gemmlowp's own fixed-point functions (Debian's libgemmlowp-dev, the header
+// TFLite's reference kernels and CMSIS-NN use) and QuantizeMultiplier as TFLite writes it, with
+// libm's frexp and round.
+#include <math.h>
+#include <stdint.h>
+
+#include <limits>
+
+#include "descent/rng.h"
+#include "gemmlowp/fixedpoint/fixedpoint.h"
+#include "src/core/quant/fixed_point.h"
+#include "tests/doctest_config.h"
+
+namespace descent {
+namespace {
+
+// tflite::QuantizeMultiplier (tensorflow/lite/kernels/internal/quantization_util.cc).
+quant::QuantizedMultiplier TfliteQuantizeMultiplier(double double_multiplier) {
+  quant::QuantizedMultiplier out;
+  if (double_multiplier == 0.) return out;
+  int shift = 0;
+  const double q = std::frexp(double_multiplier, &shift);
+  auto q_fixed = static_cast<int64_t>(std::round(q * (1LL << 31)));
+  REQUIRE(q_fixed <= (1LL << 31));
+  if (q_fixed == (1LL << 31)) {
+    q_fixed /= 2;
+    ++shift;
+  }
+  if (shift < -31) {
+    shift = 0;
+    q_fixed = 0;
+  }
+  out.multiplier = static_cast<int32_t>(q_fixed);
+  out.shift = shift;
+  return out;
+}
+
+// tflite::MultiplyByQuantizedMultiplier on gemmlowp's functions.
+int32_t TfliteMultiply(int32_t x, int32_t multiplier, int shift) {
+  const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+  return gemmlowp::RoundingDivideByPOT(gemmlowp::SaturatingRoundingDoublingHighMul(x * (1 << left), multiplier), right);
+}
+
+int32_t Int32(Rng& rng) {
+  const uint64_t u = (static_cast<uint64_t>(rng.Below(1u << 31)) << 1) ^ rng.Below(2);
+  return static_cast<int32_t>(static_cast<uint32_t>(u));
+}
+
+TEST_CASE("quant: gemmlowp's fixed-point primitives, to the bit") {
+  const int32_t edges[] = {0, 1, -1, 2, -2, 3, -3, INT32_MAX, INT32_MIN, INT32_MIN + 1, 1 << 30, -(1 << 30),
+                           (1 << 30) + 1, 12345, -12345, 0x40000000, 0x3FFFFFFF};
+  for (int32_t a : edges)
+    for (int32_t b : edges) CHECK(quant::SaturatingRoundingDoublingHighMul(a, b) == gemmlowp::SaturatingRoundingDoublingHighMul(a, b));
+  Rng rng(3);
+  size_t same = 0, total = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const int32_t a = Int32(rng), b = i % 3 ? Int32(rng) : static_cast<int32_t>(rng.Below(1 << 16)) - (1 << 15);
+    same += quant::SaturatingRoundingDoublingHighMul(a, b) == gemmlowp::SaturatingRoundingDoublingHighMul(a, b);
+    const int e = static_cast<int>(rng.Below(32));
+    same += quant::RoundingDivideByPOT(a, e) == gemmlowp::RoundingDivideByPOT(a, e);
+    total += 2;
+  }
+  CHECK(same == total);
+  for (int32_t x : edges)
+    for (int e = 0; e <= 31; ++e) CHECK(quant::RoundingDivideByPOT(x, e) == gemmlowp::RoundingDivideByPOT(x, e));
+}
+
+TEST_CASE("quant: QuantizeMultiplier and MultiplyByQuantizedMultiplier are TFLite's, without libm") {
+  Rng rng(5);
+  size_t same = 0, total = 0;
+  for (int i = 0; i < 100000; ++i) {
+    // Multipliers as requantization makes them (input scale x weight scale / output scale), over
+    // every magnitude that occurs and beyond, ties of the rounding included.
+    const double mantissa = 0.5 + 0.5 * (static_cast<double>(rng.Below(1u << 31)) / 2147483648.0);
+    const int exponent = static_cast<int>(rng.Below(80)) - 60;
+    double real = std::ldexp(mantissa, exponent);
+    if (i % 7 == 0) real = std::ldexp(std::floor(mantissa * (1 << 30)) + 0.5, exponent - 30);  // exact halves
+    if (i % 11 == 0) real = -real;
+    const quant::QuantizedMultiplier ours = quant::QuantizeMultiplier(real), want = TfliteQuantizeMultiplier(real);
+    same += ours.multiplier == want.multiplier && ours.shift == want.shift;
+    ++total;
+    if (want.shift > 20 || want.multiplier == 0) continue;
+    for (int k = 0; k < 4; ++k) {
+      // Accumulators small enough that TFLite's left shift does not overflow.
+      const int32_t x = static_cast<int32_t>(rng.Below(1u << 20)) - (1 << 19);
+      const int32_t scaled = want.shift > 0 ? x >> want.shift : x;
+      same += quant::MultiplyByQuantizedMultiplier(scaled, ours) == TfliteMultiply(scaled, want.multiplier, want.shift);
+      ++total;
+    }
+  }
+  CHECK(same == total);
+  // The edges: 0, the largest mantissa (rounds up to 2^31: halved, shift + 1), below 2^-31.
+  CHECK(quant::QuantizeMultiplier(0.0).multiplier == 0);
+  const double just_below_one = std::nextafter(1.0, 0.0);
+  CHECK(quant::QuantizeMultiplier(just_below_one).multiplier == TfliteQuantizeMultiplier(just_below_one).multiplier);
+  CHECK(quant::QuantizeMultiplier(just_below_one).shift == 1);
+  CHECK(quant::QuantizeMultiplier(std::ldexp(0.75, -40)).multiplier == 0);
+  CHECK(quant::QuantizeMultiplier(1.0).multiplier == (1 << 30));
+  CHECK(quant::QuantizeMultiplier(1.0).shift == 1);
+}
+
+}  // namespace
+}  // namespace descent
