@@ -5,7 +5,9 @@
 #include <math.h>
 #include <stdint.h>
 
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "descent/rng.h"
 #include "gemmlowp/fixedpoint/fixedpoint.h"
@@ -98,6 +100,87 @@ TEST_CASE("quant: QuantizeMultiplier and MultiplyByQuantizedMultiplier are TFLit
   CHECK(quant::QuantizeMultiplier(std::ldexp(0.75, -40)).multiplier == 0);
   CHECK(quant::QuantizeMultiplier(1.0).multiplier == (1 << 30));
   CHECK(quant::QuantizeMultiplier(1.0).shift == 1);
+}
+
+}  // namespace
+}  // namespace descent
+
+#include "src/core/quant/int8_reference.h"
+
+namespace descent {
+namespace {
+
+TEST_CASE("quant: TFLite's rounding and Quantize without libm") {
+  Rng rng(9);
+  const float edges[] = {0.5f, -0.5f, 1.5f, -1.5f, 2.5f, 0.49999997f, -0.49999997f, 8388607.5f, -8388607.5f,
+                         1e9f, -1e9f, 0.0f, -0.0f, 3e9f, -3e9f};
+  for (float v : edges) {
+    CAPTURE(v);
+    const double want = std::round(static_cast<double>(v));
+    CHECK(quant::RoundHalfAway(v) == (want > 2147483520.0 ? INT32_MAX : want < -2147483520.0 ? INT32_MIN : static_cast<int32_t>(want)));
+  }
+  size_t same = 0, total = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const float x = (static_cast<float>(rng.Below(1u << 24)) / 16777216.0f - 0.5f) * static_cast<float>(1 << (i % 12));
+    const float scale = 0.001f + static_cast<float>(rng.Below(1000)) / 997.0f;
+    const int32_t zp = static_cast<int32_t>(rng.Below(256)) - 128;
+    // TFLite: static_cast<int32_t>(TfLiteRound(val / scale)) + zero_point, clamped.
+    const int32_t want = std::min(127, std::max(-128, static_cast<int32_t>(std::round(x / scale)) + zp));
+    same += quant::QuantizeValue(x, scale, zp) == want;
+    ++total;
+  }
+  CHECK(same == total);
+}
+
+TEST_CASE("quant: a per-channel int8 FullyConnected stays within one output step of its float twin") {
+  Rng rng(11);
+  constexpr size_t kRows = 9, kIn = 37, kOut = 13;
+  std::vector<float> x(kRows * kIn), w(kOut * kIn), b(kOut);
+  for (float& v : x) v = 3.0f * rng.Uniform01() - 1.0f;  // asymmetric: [-1, 2)
+  for (float& v : w) v = 0.4f * rng.Uniform01() - 0.2f;
+  for (float& v : b) v = 0.2f * rng.Uniform01() - 0.1f;
+  // Input: asymmetric over [-1, 2]; weights: symmetric per output channel; bias: input x weight scale.
+  const float in_scale = 3.0f / 255.0f;
+  const int32_t in_zp = -128 + quant::RoundHalfAway(1.0f / in_scale);
+  std::vector<int8_t> xq(x.size()), wq(w.size());
+  std::vector<float> w_scale(kOut);
+  std::vector<int32_t> bq(kOut);
+  for (size_t i = 0; i < x.size(); ++i) xq[i] = quant::QuantizeValue(x[i], in_scale, in_zp);
+  for (size_t o = 0; o < kOut; ++o) {
+    float m = 0;
+    for (size_t i = 0; i < kIn; ++i) m = std::max(m, std::fabs(w[o * kIn + i]));
+    w_scale[o] = m / 127.0f;
+    for (size_t i = 0; i < kIn; ++i) wq[o * kIn + i] = quant::QuantizeValue(w[o * kIn + i], w_scale[o], 0);
+    bq[o] = quant::RoundHalfAway(b[o] / (in_scale * w_scale[o]));
+  }
+  // The float twin on the dequantized inputs and weights, and an output range around it.
+  std::vector<double> y(kRows * kOut);
+  double lo = 0, hi = 0;
+  for (size_t r = 0; r < kRows; ++r)
+    for (size_t o = 0; o < kOut; ++o) {
+      double acc = bq[o] * static_cast<double>(in_scale) * w_scale[o];
+      for (size_t i = 0; i < kIn; ++i)
+        acc += (xq[r * kIn + i] - in_zp) * static_cast<double>(in_scale) * wq[o * kIn + i] * w_scale[o];
+      y[r * kOut + o] = acc;
+      lo = std::min(lo, acc), hi = std::max(hi, acc);
+    }
+  const float out_scale = static_cast<float>((hi - lo) / 255.0);
+  const int32_t out_zp = -128 - quant::RoundHalfAway(static_cast<float>(lo) / out_scale);
+  std::vector<quant::QuantizedMultiplier> m(kOut);
+  for (size_t o = 0; o < kOut; ++o)
+    m[o] = quant::QuantizeMultiplier(static_cast<double>(in_scale) * w_scale[o] / out_scale);
+  for (bool relu : {false, true}) {
+    CAPTURE(relu);
+    std::vector<int8_t> yq(kRows * kOut);
+    quant::FullyConnected(xq.data(), kRows, kIn, in_zp, wq.data(), bq.data(), kOut, m.data(), out_zp,
+                          quant::Int8Range(relu, out_zp), yq.data());
+    double worst = 0;
+    for (size_t k = 0; k < yq.size(); ++k) {
+      const double want = relu ? std::max(0.0, y[k]) : y[k];
+      worst = std::max(worst, std::fabs((yq[k] - out_zp) * static_cast<double>(out_scale) - want));
+    }
+    CHECK(worst <= 0.5 * out_scale + 1e-6);  // rounding to the nearest step, nothing more
+  }
 }
 
 }  // namespace
