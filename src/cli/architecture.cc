@@ -324,16 +324,22 @@ size_t Architecture::outputs() const {
   return 0;
 }
 
+namespace {
+// One module onto the builder: kNone, or why it cannot follow the ones before it.
+LayoutError Add(const Module& m, LayoutBuilder* b) {
+  switch (m.kind) {
+    case Module::Kind::kLinear: return b->Linear(m.out, m.bias);
+    case Module::Kind::kActivation: return b->Activation(m.act);
+    case Module::Kind::kFlatten: return b->Flatten();
+    case Module::Kind::kIdentity: return b->Identity();
+  }
+  return LayoutError::kNone;
+}
+}  // namespace
+
 Layout Architecture::MakeLayout(size_t max_batch, bool lean) const {
   LayoutBuilder b(input_shape.data(), input_shape.size(), sequential);
-  for (const Module& m : modules) {
-    switch (m.kind) {
-      case Module::Kind::kLinear: b.Linear(m.out, m.bias); break;
-      case Module::Kind::kActivation: b.Activation(m.act); break;
-      case Module::Kind::kFlatten: b.Flatten(); break;
-      case Module::Kind::kIdentity: b.Identity(); break;
-    }
-  }
+  for (const Module& m : modules) Add(m, &b);
   b.Finish(loss);
   return b.layout().Planned(max_batch, lean);
 }
@@ -357,14 +363,7 @@ std::string InvalidReason(const Architecture& a) {
   std::vector<size_t> shape = a.input_shape;
   for (size_t i = 0; i < a.modules.size(); ++i) {
     const Module& m = a.modules[i];
-    LayoutError e = LayoutError::kNone;
-    switch (m.kind) {
-      case Module::Kind::kLinear: e = b.Linear(m.out, m.bias); break;
-      case Module::Kind::kActivation: e = b.Activation(m.act); break;
-      case Module::Kind::kFlatten: e = b.Flatten(); break;
-      case Module::Kind::kIdentity: e = b.Identity(); break;
-    }
-    if (e != LayoutError::kNone)
+    if (const LayoutError e = Add(m, &b); e != LayoutError::kNone)
       return "item " + std::to_string(i + 1) + " `" + m.Spec() + "` on a [" + ShapeText(shape) + "] input: " + Describe(e);
     if (m.kind == Module::Kind::kLinear || m.kind == Module::Kind::kFlatten) shape = {b.width()};
   }

@@ -296,18 +296,25 @@ EvalResult Session::Evaluate(const host::Dataset& data, size_t threads) {
   return Evaluate(data, pool.parallel_for());
 }
 
-EvalResult Session::Evaluate(const host::Dataset& data, const ParallelFor& pf) {
-  double loss_sum = 0.0;
-  size_t correct = 0;
-  // 256 rows at a time: larger batches only touch more memory.
+template <class F>
+void Session::ForEachBatch(const host::Dataset& data, const ParallelFor& pf, const F& f) {
+  // 256 rows at a time, in order: larger batches only touch more memory.
   std::vector<uint32_t> order(kEvalRows);
   for (size_t first = 0; first < data.count; first += kEvalRows) {
     const size_t rows = std::min(kEvalRows, data.count - first);
     for (size_t r = 0; r < rows; ++r) order[r] = static_cast<uint32_t>(first + r);
     // Data sets are validated against the model before they get here.
     (void)ws_.Load(data, net_.transform(), order.data(), rows, pf);
-    (void)internal::Evaluate(net_.Ref(), ws_.Ref(), rows, &loss_sum, &correct, pf);
+    f(first, rows);
   }
+}
+
+EvalResult Session::Evaluate(const host::Dataset& data, const ParallelFor& pf) {
+  double loss_sum = 0.0;
+  size_t correct = 0;
+  ForEachBatch(data, pf, [&](size_t, size_t rows) {
+    (void)internal::Evaluate(net_.Ref(), ws_.Ref(), rows, &loss_sum, &correct, pf);
+  });
   const double n = static_cast<double>(data.count);
   return {loss_sum / n, static_cast<double>(correct) / n};
 }
@@ -316,16 +323,12 @@ std::vector<float> Session::Outputs(const host::Dataset& data, const ParallelFor
   const Layout& l = ws_.layout();
   const size_t outputs = l.outputs();
   std::vector<float> out(data.count * outputs);
-  std::vector<uint32_t> order(kEvalRows);
-  for (size_t first = 0; first < data.count; first += kEvalRows) {
-    const size_t rows = std::min(kEvalRows, data.count - first);
-    for (size_t r = 0; r < rows; ++r) order[r] = static_cast<uint32_t>(first + r);
-    (void)ws_.Load(data, net_.transform(), order.data(), rows, pf);  // checked against the model before
+  ForEachBatch(data, pf, [&](size_t first, size_t rows) {
     (void)internal::Forward(net_.Ref(), ws_.Ref(), rows, pf);
     const float* z = ws_.Ref().F(l.act[l.num_layers]);
     for (size_t r = 0; r < rows; ++r)
       std::copy(z + r * Padded(outputs), z + r * Padded(outputs) + outputs, out.begin() + (first + r) * outputs);
-  }
+  });
   return out;
 }
 

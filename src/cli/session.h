@@ -126,6 +126,9 @@ class Session {
   uint64_t ParamsHash() const { return cli::ParamsHash(net_); }
 
  private:
+  // f(first, rows) after each batch of `data` (in order, kEvalRows at a time) is loaded.
+  template <class F>
+  void ForEachBatch(const host::Dataset& data, const ParallelFor& pf, const F& f);
   template <class Rule>
   TrainResult TrainWith(const Rule& hp, const TrainConfig& config, const host::Dataset& data,
                         const StepObserver& observe);

@@ -102,9 +102,9 @@ Error ParseCsv(const std::string& name, std::string_view text, const std::string
                       "convert them to LF or CRLF");
   // Columns are counted before any is stored: a header of millions of commas is refused cheaply.
   constexpr size_t kMaxColumns = size_t{1} << 20;
-  if (static_cast<size_t>(std::count(line.begin(), line.end(), ',')) >= kMaxColumns)
-    return Fail(name, "line 1: " + std::to_string(std::count(line.begin(), line.end(), ',') + 1) +
-                          " columns, more than the " + std::to_string(kMaxColumns) + " this reader takes");
+  if (const size_t commas = static_cast<size_t>(std::count(line.begin(), line.end(), ',')); commas >= kMaxColumns)
+    return Fail(name, "line 1: " + std::to_string(commas + 1) + " columns, more than the " + std::to_string(kMaxColumns) +
+                          " this reader takes");
   std::vector<std::string> names;
   for (size_t begin = 0;;) {
     const size_t comma = std::min(line.find(',', begin), line.size());

@@ -103,11 +103,14 @@ host::Dataset Subset(const host::Dataset& data, const std::vector<size_t>& rows)
   pick(out.targets, data.targets, 1);
   return out;
 }
+
+// The samples a fraction holds out of n, rounded to nearest.
+size_t HeldOut(double fraction, size_t n) { return static_cast<size_t>(fraction * static_cast<double>(n) + 0.5); }
 }  // namespace
 
 host::Dataset SplitValidation(double fraction, uint64_t seed, host::Dataset* train) {
   const size_t n = train->count;
-  const size_t held = static_cast<size_t>(fraction * static_cast<double>(n) + 0.5);
+  const size_t held = HeldOut(fraction, n);
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   Rng rng(seed, kStreamValidation, 0);  // Fisher-Yates, then each part in the data's order
@@ -125,7 +128,7 @@ double ValidationFraction(const Flags& flags, size_t samples) {
   if (!flags.Has("validation-split")) return 0.0;
   const double f = flags.Number("validation-split", 0.0);
   if (!(f > 0.0 && f < 1.0)) flags.Usage("--validation-split must be in (0, 1), got " + flags.Text("validation-split", ""));
-  const size_t held = static_cast<size_t>(f * static_cast<double>(samples) + 0.5);
+  const size_t held = HeldOut(f, samples);
   if (held == 0 || held == samples)
     flags.Usage("--validation-split " + flags.Text("validation-split", "") + " of " + std::to_string(samples) +
                 " samples leaves " + (held == 0 ? "no validation sample" : "no training sample"));

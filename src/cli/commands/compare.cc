@@ -195,8 +195,7 @@ int CompareCommand(Session& session, int argc, char** argv) {
   const host::Dataset validation = split > 0.0 ? SplitValidation(split, base.seed, &train) : host::Dataset{};
   const std::string test_path = DefaultTest(flags);
   if (test_path.empty()) flags.Usage("compare ranks the optimizers on test data: give --test with CSV --data");
-  const host::Dataset test = LoadData(test_path, "t10k", spec.architecture,
-                                      train.target_name.empty() ? spec.target : train.target_name);
+  const host::Dataset test = LoadTestData(test_path, spec, train);
   SetUpModel(flags, spec, train, base.batch, &session);
   const size_t batches = (train.count + base.batch - 1) / base.batch;
   for (const OptimizerConfig& config : configs) {  // all flags checked before anything runs

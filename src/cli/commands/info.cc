@@ -13,12 +13,6 @@ namespace descent {
 namespace cli {
 namespace {
 
-std::string Shape(const std::vector<size_t>& shape) {
-  std::string s;
-  for (size_t d : shape) s += (s.empty() ? "" : ",") + std::to_string(d);
-  return "[" + s + "]";
-}
-
 std::string Grouped(size_t n) {
   std::string s = std::to_string(n);
   for (size_t at = s.size(); at > 3; at -= 3) s.insert(at - 3, ",");
@@ -36,10 +30,11 @@ size_t TrainingBytes(const Architecture& a, size_t batch, bool lean) {
 void PrintModel(const ModelSpec& spec, size_t batch) {
   const Architecture& a = spec.architecture;
   const Layout l = a.MakeLayout();
+  const std::vector<host::TensorRef> tensors = host::WeightTensors(l, nullptr);  // names and shapes
   printf("model: %s\n", a.Describe().c_str());
   printf("%-4s %-26s %-14s %s\n", "#", "module", "output", "parameters");
   std::vector<size_t> shape = a.input_shape;
-  printf("%-4s %-26s %-14s\n", "", "input", Shape(shape).c_str());
+  printf("%-4s %-26s %-14s\n", "", "input", host::ShapeString(shape).c_str());
   size_t layer = 0;
   for (size_t i = 0; i < a.modules.size(); ++i) {
     const Module& m = a.modules[i];
@@ -53,14 +48,10 @@ void PrintModel(const ModelSpec& spec, size_t batch) {
       const Layer& d = l.layers[layer];
       params = Grouped(d.in * d.out + (d.has_bias ? d.out : 0)) + " ";
       for (size_t t = 0; t < l.num_tensors; ++t)
-        if (l.tensors[t].layer == layer) {
-          const ParamTensor& p = l.tensors[t];
-          params += " " + host::TensorName(l, p) + " " +
-                    Shape(p.cols ? std::vector<size_t>{p.rows, p.cols} : std::vector<size_t>{p.rows});
-        }
+        if (l.tensors[t].layer == layer) params += " " + tensors[t].name + " " + host::ShapeString(tensors[t].shape);
       ++layer;
     }
-    printf("%-4zu %-26s %-14s %s\n", i, m.Spec().c_str(), Shape(shape).c_str(), params.c_str());
+    printf("%-4zu %-26s %-14s %s\n", i, m.Spec().c_str(), host::ShapeString(shape).c_str(), params.c_str());
   }
   printf("parameters: %s (%s bytes as float32)\n", Grouped(l.num_params).c_str(), Grouped(4 * l.num_params).c_str());
   printf("workspace at batch %zu: fast %s bytes, lean %s bytes, inference %s bytes\n", batch,

@@ -159,6 +159,10 @@ host::Dataset LoadData(const std::string& path, const char* prefix, const Archit
   return data;
 }
 
+host::Dataset LoadTestData(const std::string& path, const ModelSpec& spec, const host::Dataset& train) {
+  return LoadData(path, "t10k", spec.architecture, train.target_name.empty() ? spec.target : train.target_name);
+}
+
 host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSpec* spec) {
   host::Dataset data;
   if (flags.Has("target") && host::IsDirectory(path))

@@ -42,6 +42,8 @@ host::Dataset LoadData(const std::string& path, const char* prefix, const Archit
 // A --net model without an input shape takes its data's (IDX images: 1,H,W; CSV rows: F, or
 // --input-shape), then is checked whole (a module that cannot take its input: exit 2).
 void ResolveInput(const Flags& flags, const host::Dataset& data, ModelSpec* spec);
+// The test data (prefix "t10k"), its target the training data's column (a CSV's by name).
+host::Dataset LoadTestData(const std::string& path, const ModelSpec& spec, const host::Dataset& train);
 // The training data (prefix "train"): loaded, the model's input resolved from it, checked.
 host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSpec* spec);
 // Sizes the session for the spec and batch and gives it the spec's input transform.

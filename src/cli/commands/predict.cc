@@ -4,6 +4,7 @@
 #include "src/cli/commands/commands.h"
 #include "src/cli/commands/common.h"
 #include "src/core/loss.h"
+#include "src/core/passes.h"
 #include "src/host/dataset.h"
 #include "src/host/thread_pool.h"
 
@@ -25,11 +26,7 @@ std::string PredictionsCsv(const Architecture& a, const std::vector<float>& z, s
     const float* row = z.data() + i * n;
     if (logits) std::copy(row, row + n, p.begin());
     else internal::OutputsToProbabilities(a.loss, row, 1, n, p.data());
-    if (classes && !logits) {
-      size_t best = 0;  // the first largest logit, as torch.argmax
-      for (size_t o = 1; o < n; ++o) best = row[o] > row[best] ? o : best;
-      csv += std::to_string(best) + ",";
-    }
+    if (classes && !logits) csv += std::to_string(internal::Argmax(row, 1, n)) + ",";  // as torch.argmax
     for (size_t o = 0; o < n; ++o) {
       snprintf(buf, sizeof(buf), "%s%.9g", o ? "," : "", static_cast<double>(p[o]));
       csv += buf;

@@ -140,9 +140,7 @@ int TrainCommand(Session& session, int argc, char** argv) {
   const host::Dataset validation = split > 0.0 ? SplitValidation(split, config.seed, &train) : host::Dataset{};
   // CSV training data without --test has no test set (not the bundled digits).
   const std::string test_path = DefaultTest(flags);
-  const host::Dataset test = test_path.empty() ? host::Dataset{}
-                                               : LoadData(test_path, "t10k", spec.architecture,
-                                                          train.target_name.empty() ? spec.target : train.target_name);
+  const host::Dataset test = test_path.empty() ? host::Dataset{} : LoadTestData(test_path, spec, train);
   if (test_path.empty() && split == 0.0)
     for (const char* f : {"eval-every", "early-stop"})
       if (flags.Has(f)) flags.Usage(std::string("--") + f + " evaluates on held-out data: give --test or --validation-split");

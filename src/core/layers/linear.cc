@@ -188,25 +188,26 @@ DESCENT_FMA_CLONES void LeanForward(const ModelRef& model, const WorkRef& work, 
 // dx = dy W (old weights), then the derivative of the activation below.
 DESCENT_FMA_CLONES void LeanInputGradient(const ModelRef& model, const WorkRef& work, size_t i, size_t rows) {
   const Layout& l = *work.layout;
-  const size_t in = l.sizes[i], out = l.sizes[i + 1], sy = Padded(out), sx = Padded(in);
+  const Layer& d = l.layers[i];
+  const size_t in = d.in, out = d.out, sy = Padded(out), sx = Padded(in);
   const float* dy = work.F(l.dy[i]);
   float* dx = work.F(l.dy[i - 1]);
-  const float* w = model.at(l.layers[i].weight);
+  const float* w = model.at(d.weight);
   const float* act = work.F(l.act[i]);
   const float* pre = l.keeps_pre[i] ? work.F(l.pre[i]) : nullptr;
   const ActivationSpec& below = l.act_of(i - 1);
   const bool relu = below.kind == ActivationKind::kRelu;
   for (size_t r = 0; r < rows; ++r) {
-    float* d = dx + r * sx;
-    for (size_t c = 0; c < in; ++c) d[c] = 0.0f;
+    float* g_row = dx + r * sx;
+    for (size_t c = 0; c < in; ++c) g_row[c] = 0.0f;
     for (size_t o = 0; o < out; ++o) {
       const float g = dy[r * sy + o];
-      for (size_t c = 0; c < in; ++c) d[c] = std::fma(g, w[o * in + c], d[c]);
+      for (size_t c = 0; c < in; ++c) g_row[c] = std::fma(g, w[o * in + c], g_row[c]);
     }
     if (relu)
-      for (size_t c = 0; c < in; ++c) d[c] = act[r * sx + c] > 0.0f ? d[c] : 0.0f;
+      for (size_t c = 0; c < in; ++c) g_row[c] = act[r * sx + c] > 0.0f ? g_row[c] : 0.0f;
     else if (OwnPass(below))
-      K().activation_backward(below, act + r * sx, pre ? pre + r * sx : nullptr, d, in);
+      K().activation_backward(below, act + r * sx, pre ? pre + r * sx : nullptr, g_row, in);
   }
 }
 
