@@ -64,8 +64,6 @@ struct Layout {
   size_t num_layers = 0;  // Linear layers
   Layer layers[kMaxLayers] = {};
   size_t sizes[kMaxLayers + 1] = {};  // layers[i].in, then the last layer's out
-  size_t input_shape[3] = {};         // C, or C,L, or C,H,W (torch's row-major order)
-  size_t input_dims = 0;
   LossSpec loss;  // on the last layer's outputs
   size_t frozen = 0;  // Linear layers 0..frozen-1 get no gradient, state or update
   // Parameter names: the notebook's SimpleNet (`linears.{i}.weight`) or nn.Sequential's (`{module}.weight`).
@@ -251,12 +249,10 @@ class LayoutBuilder {
  public:
   constexpr LayoutBuilder(const size_t* shape, size_t dims, bool sequential_names) {
     l_.sequential_names = sequential_names;
-    l_.input_dims = dims;
     size_t features = 1;
     bool ok = dims >= 1 && dims <= 3;
     for (size_t d = 0; ok && d < dims; ++d) {
       ok = shape[d] >= 1 && shape[d] <= kMaxWidth;
-      l_.input_shape[d] = shape[d];
       features *= ok ? shape[d] : 1;
     }
     if (!ok || features > (size_t{1} << 26)) error_ = LayoutError::kBadInput;
@@ -329,7 +325,6 @@ class LayoutBuilder {
   constexpr LayoutError error() const { return error_; }
   constexpr const Layout& layout() const { return l_; }
   constexpr size_t width() const { return width_; }  // features after the layers so far
-  constexpr size_t dims() const { return dims_; }
 
  private:
   constexpr LayoutError Fail(LayoutError e) { return error_ = e; }
