@@ -4,11 +4,12 @@
 // (descent/model.h) or from the CLI's --net spec at run time,
 // so both find the same offsets and run the same code.
 //
-// Each Linear layer is one entry of `layers`, with the activation that follows
-// it (identity: none): the products fuse ReLU, and every other activation runs
-// as its own pass over the layer's output. Flatten and Identity change no
-// values and need no buffer; they only count in the module indices that name
-// the parameters (`3.weight`).
+// Each layer (Linear, a convolution, a pooling) is one entry of `layers`, with the
+// activation that follows it (identity: none): the products fuse ReLU, and every
+// other activation runs as its own pass over the layer's output. Flatten and
+// Identity change no values and need no buffer (a sample is its [C, H, W] values in
+// torch's order, so flattening is free); they only count in the module indices that
+// name the parameters (`3.weight`).
 #ifndef DESCENT_LAYOUT_H_
 #define DESCENT_LAYOUT_H_
 
@@ -20,23 +21,60 @@
 
 namespace descent {
 
-// Linear layers in one model (the arrays below are sized by it; raise it to go deeper).
+// Layers in one model (the arrays below are sized by it; raise it to go deeper).
 inline constexpr size_t kMaxLayers = 32;
 // Features of one layer, classes of a class loss (labels are 16-bit).
 inline constexpr size_t kMaxWidth = 65536;
 
 // The kinds of layer the core runs; each has its code in one home, src/core/layers/<kind>.cc.
-enum class LayerKind : uint8_t { kLinear };
+//   kLinear  torch.nn.Linear: weight [out, in], bias [out]
+//   kConv    nn.Conv2d / nn.Conv1d: weight [out_c, in_c / groups, kh, kw] ([.., k] for 1-d), bias [out_c]
+//   kPool    nn.MaxPool2d/1d, nn.AvgPool2d/1d, nn.AdaptiveAvgPool2d/1d(1): no parameters
+enum class LayerKind : uint8_t { kLinear, kConv, kPool };
 
-// One layer with parameters and the activation after it. kLinear: torch.nn.Linear (weight
-// [out, in], bias [out]).
+// A sample's values between layers: [c, h, w] in torch's order (1-d data: h = 1; features: c only).
+struct Shape {
+  size_t c = 0, h = 1, w = 1;
+  constexpr size_t size() const { return c * h * w; }
+  constexpr size_t positions() const { return h * w; }
+};
+
+// A sliding window over [h, w] (convolutions and pooling; 1-d: the h entries are 1 and 0).
+struct Window {
+  size_t kh = 1, kw = 1;            // kernel
+  size_t sh = 1, sw = 1;            // stride
+  size_t top = 0, left = 0;         // zero padding before ...
+  size_t bottom = 0, right = 0;     // ... and after (`padding='same'` with an even kernel: one more after)
+  size_t dh = 1, dw = 1;            // dilation
+  constexpr size_t OutH(size_t h) const { return Out(h, kh, sh, top + bottom, dh); }
+  constexpr size_t OutW(size_t w) const { return Out(w, kw, sw, left + right, dw); }
+  // floor((n + pad - d (k - 1) - 1) / s) + 1, or 0 where the window does not fit.
+  static constexpr size_t Out(size_t n, size_t k, size_t s, size_t pad, size_t d) {
+    return n + pad < d * (k - 1) + 1 ? 0 : (n + pad - d * (k - 1) - 1) / s + 1;
+  }
+};
+
+enum class PoolKind : uint8_t { kMax, kAvg };
+
+// One layer and the activation after it.
 struct Layer {
   LayerKind kind = LayerKind::kLinear;
-  size_t in = 0, out = 0;  // features in and out
-  bool has_bias = true;
+  size_t in = 0, out = 0;        // features in and out (in_shape.size(), out_shape.size())
+  Shape in_shape, out_shape;
+  bool one_d = false;            // kConv, kPool: the 1-d module (its weight has one kernel dimension)
+  Window window;                 // kConv, kPool
+  size_t groups = 1;             // kConv
+  PoolKind pool = PoolKind::kMax;  // kPool
+  bool count_include_pad = true;   // kPool, kAvg: the divisor counts the zero padding (torch's default)
+  bool has_bias = true;          // kLinear, kConv
   ActivationSpec act{ActivationKind::kIdentity};
   size_t module = 0;             // its index in the nn.Sequential (state_dict names)
   size_t weight = 0, bias = 0;   // offsets in parameter order (bias: has_bias only)
+  constexpr bool has_params() const { return kind == LayerKind::kLinear || kind == LayerKind::kConv; }
+  // kConv: each output channel's products run over `fan_in` terms (in_c / groups * kh * kw).
+  constexpr size_t fan_in() const {
+    return kind == LayerKind::kConv ? in_shape.c / groups * window.kh * window.kw : in;
+  }
 };
 
 // The element type of a workspace buffer (int8 joins with quantized layers).
@@ -50,18 +88,24 @@ struct Slot {
   Dtype dtype = Dtype::kFloat32;
 };
 
-// One parameter tensor, in state_dict order: a weight [rows, cols] or a bias [rows].
+// One parameter tensor, in state_dict order: a weight ([out, in], [out, in/groups, kh, kw],
+// [out, in/groups, k]) or a bias [out].
 struct ParamTensor {
   size_t layer = 0;
   bool is_bias = false;
   size_t offset = 0;
-  size_t rows = 0, cols = 0;  // cols == 0: one-dimensional
-  constexpr size_t size() const { return cols ? rows * cols : rows; }
+  size_t dims = 1;
+  size_t shape[4] = {};  // torch's shape, shape[0..dims)
+  constexpr size_t size() const {
+    size_t n = 1;
+    for (size_t d = 0; d < dims; ++d) n *= shape[d];
+    return n;
+  }
 };
 
 struct Layout {
   // The model.
-  size_t num_layers = 0;  // Linear layers
+  size_t num_layers = 0;
   Layer layers[kMaxLayers] = {};
   size_t sizes[kMaxLayers + 1] = {};  // layers[i].in, then the last layer's out
   LossSpec loss;  // on the last layer's outputs
@@ -90,6 +134,8 @@ struct Layout {
   Slot wp[kMaxLayers] = {};
   Slot targets;   // max_batch * outputs floats, element losses only
   Slot grad_row;  // LeanPlan: one row of a weight gradient and a bias gradient
+  // FastPlan: the convolutions' unrolled inputs (one layer at a time, the whole batch).
+  Slot columns;
   size_t workspace_bytes = 0;
 
   constexpr size_t inputs() const { return sizes[0]; }
@@ -101,7 +147,7 @@ struct Layout {
   constexpr const ActivationSpec* uniform_activation() const {
     if (layers[num_layers - 1].act.kind != ActivationKind::kIdentity) return nullptr;
     for (size_t i = 0; i < num_layers; ++i)
-      if (!layers[i].has_bias) return nullptr;
+      if (!layers[i].has_bias || layers[i].kind != LayerKind::kLinear) return nullptr;
     for (size_t i = 1; i + 1 < num_layers; ++i)
       if (layers[i].act.kind != layers[0].act.kind || layers[i].act.negative_slope != layers[0].act.negative_slope)
         return nullptr;
@@ -112,6 +158,12 @@ struct Layout {
   // activation after every layer but the last, SimpleNet's names; with a plan for max_batch rows.
   static constexpr Layout Of(const size_t* s, size_t count, size_t max_batch, ActivationSpec activation = {},
                              LossSpec loss = {}, size_t frozen = 0, bool lean = false);
+  // Whether every layer is a Linear (what LeanPlan and InferenceWorkspace run, for now).
+  constexpr bool all_linear() const {
+    for (size_t i = 0; i < num_layers; ++i)
+      if (layers[i].kind != LayerKind::kLinear) return false;
+    return true;
+  }
   // This model with a training plan for max_batch rows.
   constexpr Layout Planned(size_t batch, bool lean_plan) const {
     Layout l = *this;
@@ -151,13 +203,23 @@ struct Layout {
     const size_t buffers[2] = {at, at + max_batch * widest};
     at += 2 * max_batch * widest;
     for (size_t i = 0; i < num_layers; ++i) dy[i] = F32(buffers[(num_layers - 1 - i) % 2]);
+    size_t unrolled = 0;
     for (size_t i = 0; i < num_layers; ++i) {
+      if (layers[i].kind == LayerKind::kConv) unrolled = Max(unrolled, ColumnFloats(layers[i]));
+      if (layers[i].kind != LayerKind::kLinear) continue;
       wt[i] = F32(at);
       at += (sizes[i] + 1) * Padded(sizes[i + 1]);
       wp[i] = F32(at);
       at += i <= frozen ? 0 : sizes[i + 1] * Padded(sizes[i]);  // only layers above a trained one pass a gradient down
     }
-    return at;
+    columns = F32(at);
+    return at + unrolled + (unrolled ? kLanePad : 0);  // the products read up to a vector past a row
+  }
+  // A convolution's unrolled input for the batch: per sample [fan_in * groups, positions]
+  // (the forward pass and the input gradient), or [positions, fan_in * groups] (the weight gradient).
+  constexpr size_t ColumnFloats(const Layer& d) const {
+    const size_t k = d.fan_in() * d.groups, p = d.out_shape.positions();
+    return max_batch * Max(k * Padded(p), p * Padded(k));
   }
   // LeanPlan: the input is read where the caller keeps it; only the hidden outputs the
   // backward pass reads are kept (from the first trained layer's input up); the frozen
@@ -209,12 +271,16 @@ struct Layout {
 // static_assert; the CLI into a message naming the item).
 enum class LayoutError : uint8_t {
   kNone,
-  kTooManyLayers,      // more than kMaxLayers Linear layers
+  kTooManyLayers,      // more than kMaxLayers layers
   kBadWidth,           // a Linear's out_features outside [1, kMaxWidth]
   kMultiDimensional,   // a Linear on a [C, L] or [C, H, W] input without Flatten
-  kActivationPlace,    // an activation not right after a Linear
+  kActivationPlace,    // an activation not right after a layer
   kFrozenAfterTrained, // only leading Linear layers can be frozen
-  kNoLinear,           // no Linear layer at all
+  kNoLinear,           // no layer with parameters at all
+  kWrongDims,          // a 2-d convolution or pooling on a non-[C, H, W] input, a 1-d one on a non-[C, L] one
+  kBadChannels,        // out_channels outside [1, kMaxWidth], or channels not divisible by groups
+  kBadWindow,          // a zero kernel size, stride or dilation, padding over half the kernel (pooling)
+  kWindowTooLarge,     // the window does not fit in the (padded) input: an output size below 1
   kAllFrozen,          // nothing to train
   kBadInput,           // an input shape with a zero or too many features
   kBadActivation,      // InvalidReason(ActivationSpec)
@@ -225,13 +291,21 @@ enum class LayoutError : uint8_t {
 constexpr const char* Describe(LayoutError e) {
   switch (e) {
     case LayoutError::kNone: return "";
-    case LayoutError::kTooManyLayers: return "too many Linear layers (kMaxLayers)";
+    case LayoutError::kTooManyLayers: return "too many layers (kMaxLayers = 32 Linear, convolution and pooling layers)";
     case LayoutError::kBadWidth: return "a Linear's out_features must be in [1, 65536]";
     case LayoutError::kMultiDimensional:
       return "a Linear on a multi-dimensional input acts on its last dimension in torch: put flatten before it";
-    case LayoutError::kActivationPlace: return "an activation must follow a Linear (at most one after each)";
+    case LayoutError::kActivationPlace:
+      return "an activation must follow a Linear, convolution or pooling layer (at most one after each)";
     case LayoutError::kFrozenAfterTrained: return "only leading Linear layers can be frozen";
-    case LayoutError::kNoLinear: return "a model needs at least one Linear layer";
+    case LayoutError::kNoLinear: return "a model needs at least one layer with parameters (linear, conv)";
+    case LayoutError::kWrongDims:
+      return "a 2-d convolution or pooling needs a [C, H, W] input, a 1-d one a [C, L] input";
+    case LayoutError::kBadChannels:
+      return "out_channels must be in [1, 65536], and in_channels and out_channels divisible by groups";
+    case LayoutError::kBadWindow:
+      return "kernel size, stride and dilation must be at least 1 and padding at most half the kernel (pooling)";
+    case LayoutError::kWindowTooLarge: return "the kernel does not fit in the padded input (an output size below 1)";
     case LayoutError::kAllFrozen: return "at least the last Linear layer must be trained";
     case LayoutError::kBadInput: return "the input shape must have 1 to 3 dimensions, each in [1, 65536]";
     case LayoutError::kBadActivation: return "invalid activation parameters";
@@ -258,6 +332,8 @@ class LayoutBuilder {
     if (!ok || features > (size_t{1} << 26)) error_ = LayoutError::kBadInput;
     width_ = features;
     dims_ = dims;
+    if (ok) shape_ = dims == 3 ? Shape{shape[0], shape[1], shape[2]} : dims == 2 ? Shape{shape[0], 1, shape[1]}
+                                                                     : Shape{shape[0], 1, 1};
   }
   constexpr LayoutError Linear(size_t out, bool bias = true, bool frozen = false) {
     if (error_ != LayoutError::kNone) return error_;
@@ -265,15 +341,40 @@ class LayoutBuilder {
     if (out == 0 || out > kMaxWidth) return Fail(LayoutError::kBadWidth);
     if (dims_ > 1) return Fail(LayoutError::kMultiDimensional);
     if (frozen && l_.frozen != l_.num_layers) return Fail(LayoutError::kFrozenAfterTrained);
-    Layer& d = l_.layers[l_.num_layers++];
-    d.in = width_;
-    d.out = out;
+    Layer& d = Append(LayerKind::kLinear, Shape{out, 1, 1});
     d.has_bias = bias;
-    d.module = l_.num_modules++;
     l_.frozen += frozen;
-    width_ = out;
-    can_activate_ = true;
     return LayoutError::kNone;
+  }
+  // nn.Conv2d (one_d: nn.Conv1d) with out_channels, its window and groups, on [C, H, W] ([C, L]).
+  constexpr LayoutError Conv(size_t out_channels, const Window& w, size_t groups, bool bias, bool one_d) {
+    if (LayoutError e = CheckWindow(w, one_d, false); e != LayoutError::kNone) return e;
+    if (out_channels == 0 || out_channels > kMaxWidth || groups == 0 || shape_.c % groups != 0 ||
+        out_channels % groups != 0)
+      return Fail(LayoutError::kBadChannels);
+    Layer& d = Append(LayerKind::kConv, Shape{out_channels, w.OutH(shape_.h), w.OutW(shape_.w)});
+    d.one_d = one_d;
+    d.window = w;
+    d.groups = groups;
+    d.has_bias = bias;
+    return LayoutError::kNone;
+  }
+  // nn.MaxPool2d / nn.AvgPool2d (one_d: the 1-d ones); nn.AdaptiveAvgPool2d(1) is an average
+  // over the whole [H, W] (Global below).
+  constexpr LayoutError Pool(PoolKind kind, const Window& w, bool count_include_pad, bool one_d) {
+    if (LayoutError e = CheckWindow(w, one_d, true); e != LayoutError::kNone) return e;
+    Layer& d = Append(LayerKind::kPool, Shape{shape_.c, w.OutH(shape_.h), w.OutW(shape_.w)});
+    d.one_d = one_d;
+    d.window = w;
+    d.pool = kind;
+    d.count_include_pad = count_include_pad;
+    return LayoutError::kNone;
+  }
+  constexpr LayoutError GlobalAvgPool(bool one_d) {
+    Window w;  // the whole [H, W] (checked as a window like any other)
+    w.kh = shape_.h;
+    w.kw = shape_.w;
+    return Pool(PoolKind::kAvg, w, true, one_d);
   }
   constexpr LayoutError Activation(const ActivationSpec& a) {
     if (error_ != LayoutError::kNone) return error_;
@@ -288,6 +389,7 @@ class LayoutBuilder {
   constexpr LayoutError Flatten() {
     if (error_ != LayoutError::kNone) return error_;
     dims_ = 1;
+    shape_ = Shape{width_, 1, 1};
     ++l_.num_modules;
     return LayoutError::kNone;
   }
@@ -299,7 +401,9 @@ class LayoutBuilder {
   // The loss, the parameter tensors and their offsets: the model is complete.
   constexpr LayoutError Finish(const LossSpec& loss) {
     if (error_ != LayoutError::kNone) return error_;
-    if (l_.num_layers == 0) return Fail(LayoutError::kNoLinear);
+    bool has_params = false;
+    for (size_t i = 0; i < l_.num_layers; ++i) has_params |= l_.layers[i].has_params();
+    if (!has_params) return Fail(LayoutError::kNoLinear);
     if (l_.frozen == l_.num_layers) return Fail(LayoutError::kAllFrozen);
     if (InvalidReason(loss)) return Fail(LayoutError::kBadLoss);
     if (HasClassTargets(loss.kind) && width_ < 2) return Fail(LayoutError::kTooFewOutputs);
@@ -309,13 +413,21 @@ class LayoutBuilder {
       Layer& d = l_.layers[i];
       l_.sizes[i] = d.in;
       if (i == l_.frozen) l_.trainable_begin = l_.num_params;
-      d.weight = l_.num_params;
-      l_.tensors[l_.num_tensors++] = {i, false, d.weight, d.out, d.in};
-      l_.num_params += d.in * d.out;
+      if (!d.has_params()) continue;
+      const size_t rows = d.out_shape.c;  // out_features, out_channels
+      ParamTensor weight{i, false, d.weight = l_.num_params, 2, {rows, d.fan_in(), 0, 0}};
+      if (d.kind == LayerKind::kConv) {
+        weight.dims = d.one_d ? 3 : 4;
+        const size_t kernel[4] = {rows, d.in_shape.c / d.groups, d.window.kh, d.window.kw};
+        for (size_t k = 0; k < 4; ++k) weight.shape[k] = kernel[k];
+        if (d.one_d) weight.shape[2] = d.window.kw;
+      }
+      l_.tensors[l_.num_tensors++] = weight;
+      l_.num_params += weight.size();
       if (d.has_bias) {
         d.bias = l_.num_params;
-        l_.tensors[l_.num_tensors++] = {i, true, d.bias, d.out, 0};
-        l_.num_params += d.out;
+        l_.tensors[l_.num_tensors++] = {i, true, d.bias, 1, {rows, 0, 0, 0}};
+        l_.num_params += rows;
       }
     }
     l_.sizes[l_.num_layers] = width_;
@@ -328,9 +440,40 @@ class LayoutBuilder {
 
  private:
   constexpr LayoutError Fail(LayoutError e) { return error_ = e; }
+  // The next layer entry, from the current shape to `out`; the shape moves on.
+  constexpr Layer& Append(LayerKind kind, const Shape& out) {
+    Layer& d = l_.layers[l_.num_layers++];
+    d.kind = kind;
+    d.in_shape = shape_;
+    d.in = width_;
+    d.out_shape = out;
+    d.out = out.size();
+    d.module = l_.num_modules++;
+    shape_ = out;
+    width_ = out.size();
+    can_activate_ = true;
+    return d;
+  }
+  // A window that fits the current input: 2-d on [C, H, W], 1-d on [C, L] (h entries 1 and 0).
+  constexpr LayoutError CheckWindow(const Window& w, bool one_d, bool pooling) {
+    if (error_ != LayoutError::kNone) return error_;
+    if (l_.num_layers == kMaxLayers) return Fail(LayoutError::kTooManyLayers);
+    if (dims_ != (one_d ? 2 : 3)) return Fail(LayoutError::kWrongDims);
+    if (w.kh == 0 || w.kw == 0 || w.sh == 0 || w.sw == 0 || w.dh == 0 || w.dw == 0) return Fail(LayoutError::kBadWindow);
+    if (one_d && (w.kh != 1 || w.top + w.bottom != 0)) return Fail(LayoutError::kBadWindow);
+    // torch: "pad should be at most half of effective kernel size"
+    if (pooling && (2 * w.top > w.kh || 2 * w.left > w.kw || w.bottom != w.top || w.right != w.left))
+      return Fail(LayoutError::kBadWindow);
+    if (w.kh > kMaxWidth || w.kw > kMaxWidth || w.sh > kMaxWidth || w.sw > kMaxWidth || w.dh > kMaxWidth ||
+        w.dw > kMaxWidth || w.top + w.bottom > kMaxWidth || w.left + w.right > kMaxWidth)
+      return Fail(LayoutError::kBadWindow);
+    if (w.OutH(shape_.h) == 0 || w.OutW(shape_.w) == 0) return Fail(LayoutError::kWindowTooLarge);
+    return LayoutError::kNone;
+  }
   Layout l_;
   LayoutError error_ = LayoutError::kNone;
   size_t width_ = 0, dims_ = 0;
+  Shape shape_;
   bool can_activate_ = false;
 };
 

@@ -237,15 +237,15 @@ struct SequentialDesc {
 // the Input not counted) in the instantiation of this check.
 template <size_t kPosition, class Layer, LayoutError kError>
 struct CheckLayer {
-  static_assert(kError != LayoutError::kTooManyLayers, "too many Linear layers (kMaxLayers)");
+  static_assert(kError != LayoutError::kTooManyLayers, "too many layers (kMaxLayers)");
   static_assert(kError != LayoutError::kBadWidth, "a Linear's out_features must be in [1, 65536]");
   static_assert(kError != LayoutError::kMultiDimensional,
                 "a Linear on a multi-dimensional input acts on its last dimension in torch: put Flatten before it");
   static_assert(kError != LayoutError::kActivationPlace,
-                "an activation must follow a Linear (at most one after each)");
+                "an activation must follow a Linear, convolution or pooling layer (at most one after each)");
   static_assert(kError != LayoutError::kFrozenAfterTrained, "only leading Linear layers can be frozen");
   static_assert(kError != LayoutError::kBadActivation, "invalid activation parameters");
-  static_assert(kError != LayoutError::kNoLinear, "a model needs at least one Linear layer");
+  static_assert(kError != LayoutError::kNoLinear, "a model needs at least one layer with parameters");
   static_assert(kError != LayoutError::kAllFrozen, "at least the last Linear layer must be trained");
   static_assert(kError != LayoutError::kBadInput, "the input shape must have 1 to 3 dimensions, each in [1, 65536]");
   static_assert(kError != LayoutError::kBadLoss, "invalid loss parameters");

@@ -85,6 +85,7 @@ template <class Net, size_t kMaxBatch, class Plan = DefaultPlan>
 class Workspace : public internal::PlanBlock<Plan::kLean, Net::kNumTrainable> {
  public:
   static_assert(kMaxBatch > 0, "the workspace needs room for at least one row");
+  static_assert(!Plan::kLean || Net::kLayout.all_linear(), "LeanPlan trains Linear layers only, for now");
   static constexpr bool kLean = Plan::kLean;
   static constexpr Layout kLayout = Net::kLayout.Planned(kMaxBatch, kLean);
   static constexpr size_t kMaxRows = kMaxBatch;
@@ -170,6 +171,7 @@ template <class Net, size_t kMaxBatch>
 class InferenceWorkspace {
  public:
   static_assert(kMaxBatch > 0, "the workspace needs room for at least one row");
+  static_assert(Net::kLayout.all_linear(), "InferenceWorkspace runs Linear layers only, for now: use a FastPlan Workspace's Forward");
   static constexpr InferencePlan kPlan = InferencePlan::Of(Net::kLayout, kMaxBatch);
   static constexpr size_t kStride = kPlan.stride;
   static constexpr size_t kWidest = kPlan.widest;

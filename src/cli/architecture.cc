@@ -18,7 +18,9 @@ const char* const kLossNames[] = {"nll", "cross-entropy", "mse", "l1", "huber", 
 const LossKind kLossKinds[] = {LossKind::kNll, LossKind::kCrossEntropy, LossKind::kMse,
                                LossKind::kL1, LossKind::kHuber, LossKind::kBceWithLogits};
 // --net's module names: torch's class names in lower case.
-const char* const kModuleNames = "linear, relu, leakyrelu, tanh, sigmoid, gelu, identity, flatten";
+const char* const kModuleNames =
+    "linear, conv2d, conv1d, maxpool2d, maxpool1d, avgpool2d, avgpool1d, adaptiveavgpool2d, adaptiveavgpool1d, relu, "
+    "leakyrelu, tanh, sigmoid, gelu, identity, flatten";
 
 std::string Number(double v) {
   char buf[32];
@@ -113,6 +115,68 @@ bool ParseModule(const std::string& item, Module* m, std::string* error) {
     if (!bias.empty() && !ParseBool(bias, &m->bias)) return *error = "bias must be true or false, got `" + bias + "`", false;
     return leftovers();
   }
+  // A size argument: a whole number in [lo, 65536].
+  auto size_arg = [&](const char* key, const std::string& v, size_t lo, size_t* out) {
+    if (v.empty()) return true;
+    if (ParseCount(v, out) && *out >= lo && *out <= kMaxWidth) return true;
+    *error = std::string(key) + " must be an integer in [" + std::to_string(lo) + ", 65536], got `" + v + "`" +
+             (v.find('(') != std::string::npos || v.find('[') != std::string::npos ? " (square sizes only: one number)" : "");
+    return false;
+  };
+  m->one_d = name.size() > 2 && name.compare(name.size() - 2, 2, "1d") == 0;
+  if (name == "conv2d" || name == "conv1d") {
+    m->kind = Module::Kind::kConv;
+    std::string out, k, stride, padding, dilation, groups, bias, mode;
+    if (!take(0, "out_channels", &out) || !take(1, "kernel_size", &k) || !take(2, "stride", &stride) ||
+        !take(3, "padding", &padding) || !take(4, "dilation", &dilation) || !take(5, "groups", &groups) ||
+        !take(6, "bias", &bias) || !take(7, "padding_mode", &mode))
+      return false;
+    if (out.empty() || k.empty())
+      return *error = "needs out_channels and kernel_size (the input channels come from the layer before)", false;
+    padding = Unquote(padding);
+    m->same = padding == "same";
+    if (padding == "same" || padding == "valid") padding.clear();
+    if (!size_arg("out_channels", out, 1, &m->out) || !size_arg("kernel_size", k, 1, &m->kernel) ||
+        !size_arg("stride", stride, 1, &m->stride) || !size_arg("padding", padding, 0, &m->padding) ||
+        !size_arg("dilation", dilation, 1, &m->dilation) || !size_arg("groups", groups, 1, &m->groups))
+      return false;
+    if (m->same && m->stride != 1) return *error = "padding='same' needs stride 1 (as torch)", false;
+    if (!bias.empty() && !ParseBool(bias, &m->bias)) return *error = "bias must be true or false, got `" + bias + "`", false;
+    if (!mode.empty() && Unquote(mode) != "zeros") return *error = "pads with zeros only (padding_mode='zeros')", false;
+    return leftovers();
+  }
+  if (name == "maxpool2d" || name == "maxpool1d" || name == "avgpool2d" || name == "avgpool1d") {
+    m->kind = Module::Kind::kPool;
+    m->pool = name[0] == 'm' ? PoolKind::kMax : PoolKind::kAvg;
+    std::string k, stride, padding, dilation, ceil, include, divisor, indices;
+    if (!take(0, "kernel_size", &k) || !take(1, "stride", &stride) || !take(2, "padding", &padding)) return false;
+    if (m->pool == PoolKind::kMax) {
+      if (!take(3, "dilation", &dilation) || !take(4, "return_indices", &indices) || !take(5, "ceil_mode", &ceil))
+        return false;
+    } else if (!take(3, "ceil_mode", &ceil) || !take(4, "count_include_pad", &include) ||
+               !take(5, "divisor_override", &divisor)) {
+      return false;
+    }
+    if (k.empty()) return *error = "needs kernel_size", false;
+    m->stride = 0;  // torch's default: the kernel size
+    if (!size_arg("kernel_size", k, 1, &m->kernel) || !size_arg("stride", stride, 1, &m->stride) ||
+        !size_arg("padding", padding, 0, &m->padding) || !size_arg("dilation", dilation, 1, &m->dilation))
+      return false;
+    bool flag = false;
+    if (!ceil.empty() && (!ParseBool(ceil, &flag) || flag)) return *error = "supports ceil_mode=False only", false;
+    if (!indices.empty() && (!ParseBool(indices, &flag) || flag)) return *error = "supports return_indices=False only", false;
+    if (!divisor.empty() && divisor != "None") return *error = "supports divisor_override=None only", false;
+    if (!include.empty() && !ParseBool(include, &m->count_include_pad))
+      return *error = "count_include_pad must be true or false, got `" + include + "`", false;
+    return leftovers();
+  }
+  if (name == "adaptiveavgpool2d" || name == "adaptiveavgpool1d") {
+    m->kind = Module::Kind::kGlobalPool;
+    std::string size;
+    if (!take(0, "output_size", &size)) return false;
+    if (size != "1") return *error = "supports output_size 1 only (global average pooling), got `" + size + "`", false;
+    return leftovers();
+  }
   if (name == "flatten" || name == "identity") {
     m->kind = name == "flatten" ? Module::Kind::kFlatten : Module::Kind::kIdentity;
     if (name == "flatten") {  // nn.Flatten(start_dim=1, end_dim=-1): the only one that keeps the batch apart
@@ -159,9 +223,35 @@ std::string ShapeText(const std::vector<size_t>& shape) {
 
 }  // namespace
 
+Window Module::window() const {
+  Window w;
+  const size_t s = stride ? stride : kernel;
+  size_t before = padding, after = padding;
+  if (same) {  // torch: the total padding d (k - 1), the odd one after
+    before = dilation * (kernel - 1) / 2;
+    after = dilation * (kernel - 1) - before;
+  }
+  w.kw = kernel, w.sw = s, w.left = before, w.right = after, w.dw = dilation;
+  if (!one_d) w.kh = kernel, w.sh = s, w.top = before, w.bottom = after, w.dh = dilation;
+  return w;
+}
+
 std::string Module::Spec() const {
+  const std::string d = one_d ? "1d(" : "2d(";
+  auto option = [](const char* key, size_t v, size_t fallback) {
+    return v == fallback ? std::string() : std::string(",") + key + "=" + std::to_string(v);
+  };
   switch (kind) {
     case Kind::kLinear: return "linear(" + std::to_string(out) + (bias ? "" : ",bias=false") + ")";
+    case Kind::kConv:
+      return "conv" + d + std::to_string(out) + "," + std::to_string(kernel) + option("stride", stride, 1) +
+             (same ? ",padding='same'" : option("padding", padding, 0)) + option("dilation", dilation, 1) +
+             option("groups", groups, 1) + (bias ? "" : ",bias=false") + ")";
+    case Kind::kPool:
+      return (pool == PoolKind::kMax ? "maxpool" : "avgpool") + d + std::to_string(kernel) +
+             option("stride", stride, 0) + option("padding", padding, 0) + option("dilation", dilation, 1) +
+             (count_include_pad ? "" : ",count_include_pad=false") + ")";
+    case Kind::kGlobalPool: return "adaptiveavgpool" + d + "1)";
     case Kind::kFlatten: return "flatten";
     case Kind::kIdentity: return "identity";
     case Kind::kActivation: break;
@@ -246,6 +336,22 @@ bool ParseShape(const std::string& text, std::vector<size_t>* shape) {
   return shape->size() <= 3;
 }
 
+namespace {
+// One module onto the builder: kNone, or why it cannot follow the ones before it.
+LayoutError Add(const Module& m, LayoutBuilder* b) {
+  switch (m.kind) {
+    case Module::Kind::kLinear: return b->Linear(m.out, m.bias);
+    case Module::Kind::kConv: return b->Conv(m.out, m.window(), m.groups, m.bias, m.one_d);
+    case Module::Kind::kPool: return b->Pool(m.pool, m.window(), m.count_include_pad, m.one_d);
+    case Module::Kind::kGlobalPool: return b->GlobalAvgPool(m.one_d);
+    case Module::Kind::kActivation: return b->Activation(m.act);
+    case Module::Kind::kFlatten: return b->Flatten();
+    case Module::Kind::kIdentity: return b->Identity();
+  }
+  return LayoutError::kNone;
+}
+}  // namespace
+
 Architecture::Architecture() : Architecture(Mlp({784, 100, 100, 10}, ActivationSpec{}, LossSpec{})) {}
 
 Architecture Architecture::Mlp(const std::vector<size_t>& sizes, const ActivationSpec& activation, const LossSpec& loss) {
@@ -319,23 +425,15 @@ size_t Architecture::inputs() const {
 }
 
 size_t Architecture::outputs() const {
+  if (!input_shape.empty()) {  // the last module's features
+    LayoutBuilder b(input_shape.data(), input_shape.size(), sequential);
+    for (const Module& m : modules) Add(m, &b);
+    if (b.error() == LayoutError::kNone) return b.width();
+  }
   for (size_t i = modules.size(); i-- > 0;)
     if (modules[i].kind == Module::Kind::kLinear) return modules[i].out;
   return 0;
 }
-
-namespace {
-// One module onto the builder: kNone, or why it cannot follow the ones before it.
-LayoutError Add(const Module& m, LayoutBuilder* b) {
-  switch (m.kind) {
-    case Module::Kind::kLinear: return b->Linear(m.out, m.bias);
-    case Module::Kind::kActivation: return b->Activation(m.act);
-    case Module::Kind::kFlatten: return b->Flatten();
-    case Module::Kind::kIdentity: return b->Identity();
-  }
-  return LayoutError::kNone;
-}
-}  // namespace
 
 Layout Architecture::MakeLayout(size_t max_batch, bool lean) const {
   LayoutBuilder b(input_shape.data(), input_shape.size(), sequential);
@@ -365,7 +463,12 @@ std::string InvalidReason(const Architecture& a) {
     const Module& m = a.modules[i];
     if (const LayoutError e = Add(m, &b); e != LayoutError::kNone)
       return "item " + std::to_string(i + 1) + " `" + m.Spec() + "` on a [" + ShapeText(shape) + "] input: " + Describe(e);
-    if (m.kind == Module::Kind::kLinear || m.kind == Module::Kind::kFlatten) shape = {b.width()};
+    if (m.kind == Module::Kind::kLinear || m.kind == Module::Kind::kFlatten) {
+      shape = {b.width()};
+    } else if (m.kind == Module::Kind::kConv || m.kind == Module::Kind::kPool || m.kind == Module::Kind::kGlobalPool) {
+      const Shape& s = b.layout().layers[b.layout().num_layers - 1].out_shape;
+      shape = m.one_d ? std::vector<size_t>{s.c, s.w} : std::vector<size_t>{s.c, s.h, s.w};
+    }
   }
   if (LayoutError e = b.Finish(a.loss); e != LayoutError::kNone) return Describe(e);
   return "";

@@ -5,8 +5,11 @@
 //
 // Module names are torch's class names in lower case with torch's constructor arguments,
 // minus the input size, which comes from the previous layer (or the data): linear(out[,
-// bias=false]), relu, leakyrelu([negative_slope]), tanh, sigmoid, gelu([approximate=tanh]),
-// identity, flatten.
+// bias=false]), conv2d / conv1d(out_channels, kernel_size[, stride, padding (a number, 'same'
+// or 'valid'), dilation, groups, bias]), maxpool2d / maxpool1d(kernel_size[, stride, padding,
+// dilation]), avgpool2d / avgpool1d(kernel_size[, stride, padding, count_include_pad]),
+// adaptiveavgpool2d / adaptiveavgpool1d(1), relu, leakyrelu([negative_slope]), tanh, sigmoid,
+// gelu([approximate=tanh]), identity, flatten. Sizes are single numbers (square kernels).
 #ifndef DESCENT_SRC_CLI_ARCHITECTURE_H_
 #define DESCENT_SRC_CLI_ARCHITECTURE_H_
 
@@ -23,11 +26,18 @@ namespace cli {
 
 // One module of the list.
 struct Module {
-  enum class Kind : uint8_t { kLinear, kActivation, kFlatten, kIdentity };
+  enum class Kind : uint8_t { kLinear, kConv, kPool, kGlobalPool, kActivation, kFlatten, kIdentity };
   Kind kind = Kind::kLinear;
-  size_t out = 0;    // kLinear: out_features
-  bool bias = true;  // kLinear
+  size_t out = 0;    // kLinear: out_features; kConv: out_channels
+  bool bias = true;  // kLinear, kConv
+  bool one_d = false;  // kConv, kPool, kGlobalPool: the 1-d module
+  // kConv, kPool: as given (stride 0: the kernel size, pooling's default).
+  size_t kernel = 0, stride = 1, padding = 0, dilation = 1, groups = 1;
+  bool same = false;   // kConv: padding='same'
+  PoolKind pool = PoolKind::kMax;  // kPool
+  bool count_include_pad = true;   // kPool, average
   ActivationSpec act;  // kActivation
+  Window window() const;  // kConv, kPool: the core's window
   std::string Spec() const;  // "linear(10,bias=false)", "leakyrelu(0.2)", ...
 };
 

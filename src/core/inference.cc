@@ -17,6 +17,7 @@ const float* InferOutput(const InferRef& work) { return work.F(work.plan->act[wo
 Status Infer(ModelRef model, InferRef work, size_t rows, const ParallelFor& pf) {
   const Layout& l = *model.layout;
   if (Status s = CheckRows(work.max_batch, rows); s != Status::kOk) return s;
+  if (!l.all_linear()) return Status::kInvalidArgument;  // transposed activations: Linear layers only
   if (Status s = CheckModel(model, pf); s != Status::kOk) return s;
   for (size_t i = 0; i < l.num_layers; ++i) InferLayer(l, model, work, i, rows, pf);
   return Status::kOk;

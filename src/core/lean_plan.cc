@@ -38,7 +38,7 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t rows, const Tak
 Status LeanForward(ModelRef model, WorkRef work, size_t rows) {
   const Layout& l = *work.layout;
   if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
-  if (!HasInput(work)) return Status::kInvalidArgument;  // nothing loaded
+  if (!HasInput(work) || !l.all_linear()) return Status::kInvalidArgument;  // nothing loaded; not yet lean
   if (Status s = CheckModel(model); s != Status::kOk) return s;
   for (size_t i = 0; i < l.num_layers; ++i) LeanForwardLayer(l, model, work, i, rows);
   return Status::kOk;

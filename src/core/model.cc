@@ -2,6 +2,8 @@
 // layer, and loading rows and targets into a workspace.
 #include <string.h>
 
+#include <cmath>
+
 #include "descent/rng.h"
 #include "src/core/layers/layer_ops.h"
 #include "src/core/passes.h"
@@ -25,6 +27,34 @@ bool ParamsFinite(const float* p, size_t n, const ParallelFor& pf) {
     const Range r = Split(n, parts, part, 16);
     return finite(p + r.begin, r.end - r.begin);
   });
+}
+
+void InitFanIn(const ModelRef& model, size_t i, Rng& rng) {
+  const Layout& l = *model.layout;
+  const Layer& d = l.layers[i];
+  const float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d.fan_in())));
+  const size_t rows = d.out_shape.c;  // out_features, out_channels
+  // Weights then bias, each in memory order: the stream order is the layout order.
+  const size_t end = d.weight + rows * d.fan_in() + (d.has_bias ? rows : 0);
+  for (size_t k = d.weight; k < end; ++k) {
+    const float v = bound * (2.0f * rng.Uniform01() - 1.0f);
+    if (k >= l.trainable_begin) model.params[k - l.trainable_begin] = v;
+  }
+}
+
+void BelowDerivative(const WorkRef& work, size_t i, size_t r0, size_t r1) {
+  const Layout& l = *work.layout;
+  const ActivationSpec& act = l.act_of(i - 1);
+  const size_t s = Padded(l.sizes[i]), n = l.sizes[i];
+  float* dx = work.F(l.dy[i - 1]);
+  const float* x = work.F(l.act[i]);
+  if (act.kind == ActivationKind::kRelu) {
+    for (size_t r = r0; r < r1; ++r)
+      for (size_t c = 0; c < n; ++c) dx[r * s + c] = x[r * s + c] > 0.0f ? dx[r * s + c] : 0.0f;
+  } else if (OwnPass(act)) {
+    const float* pre = l.keeps_pre[i] ? work.F(l.pre[i]) + r0 * s : nullptr;
+    kernels::ActiveKernels().activation_backward(act, x + r0 * s, pre, dx + r0 * s, (r1 - r0) * s);
+  }
 }
 
 void Init(ModelRef model, uint64_t seed) {

@@ -282,8 +282,7 @@ std::vector<TensorRef> WeightTensors(const Layout& l, const float* params) {
   std::vector<TensorRef> tensors;
   for (size_t k = 0; k < l.num_tensors; ++k) {
     const ParamTensor& t = l.tensors[k];
-    std::vector<size_t> shape = {t.rows};
-    if (t.cols) shape.push_back(t.cols);
+    const std::vector<size_t> shape(t.shape, t.shape + t.dims);
     tensors.push_back({TensorName(l, t), shape, params ? params + t.offset : nullptr});
   }
   return tensors;

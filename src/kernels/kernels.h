@@ -38,6 +38,9 @@ namespace kernels {
 //  linear_backward_params_t: the same weight gradient transposed, for sparse x:
 //    dwt[i,o] = sum_r x[r,i]*dy[r,o], in order r, terms with x[r,i] == 0 skipped; rows padded.
 //  bias_gradient: db[o] = sum_r dy[r,o], in order r = 0..rows-1.
+//  matmul: c[m,j] = relu?(c0 + sum_k a[m*a_m + k*a_k] * b[k*ldb + j] (+ bias[m])) for m < M, j < n, in
+//    order k = 0..K-1, c0 = c[m,j] (accumulate: a chain continued over calls) or 0; bias may be nullptr.
+//    c's rows are exactly n floats; b's rows readable up to Padded(n). (The convolutions' products.)
 //  log_softmax_nll: loss[r] = -log_softmax(z[r])[label[r]] and dz = d(mean loss)/dz with the
 //    mean over `batch` rows (torch's grad_input).
 //  activation_forward: y[i] = f(z[i]); activation_backward: g[i] *= f'(z[i]) in torch's operation
@@ -60,6 +63,9 @@ namespace kernels {
     (const float* x, size_t x_stride, const float* dy, size_t dy_stride, float* dwt, size_t dwt_stride,      \
      size_t rows, size_t in, size_t out))                                                                    \
   X(bias_gradient, BiasGradient, (const float* dy, size_t dy_stride, float* db, size_t rows, size_t out))    \
+  X(matmul, Matmul,                                                                                          \
+    (const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, float* c, size_t ldc, size_t M,     \
+     size_t n, size_t K, const float* bias, bool accumulate, bool relu))                                     \
   X(log_softmax_nll, LogSoftmaxNll,                                                                          \
     (const float* z, size_t stride, const uint8_t* labels, size_t rows, size_t classes, size_t batch,        \
      float* loss, float* dz))                                                                                \

@@ -106,6 +106,18 @@ DESCENT_FMA_CLONES void LinearBackwardParamsT(const float* x, size_t x_stride, c
     }
 }
 
+DESCENT_FMA_CLONES void Matmul(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, float* c, size_t ldc,
+                               size_t M, size_t n, size_t K, const float* bias, bool accumulate, bool relu) {
+  for (size_t m = 0; m < M; ++m)
+    for (size_t j = 0; j < n; ++j) {
+      float acc = accumulate ? c[m * ldc + j] : 0.0f;
+      for (size_t k = 0; k < K; ++k) acc = fma(a[m * a_m + k * a_k], b[k * ldb + j], acc);
+      if (bias) acc = acc + bias[m];
+      if (relu) acc = acc < 0.0f ? 0.0f : acc;
+      c[m * ldc + j] = acc;
+    }
+}
+
 // torch: out = z - max - log(sum exp(z - max)); nll backward puts
 // s = -1/batch at the label; log_softmax backward gives dz = g - exp(out) * s.
 DESCENT_FMA_CLONES void LogSoftmaxNll(const float* z, size_t stride, const uint8_t* labels, size_t rows,

@@ -33,7 +33,9 @@ struct GradientTake {
   /* parameters, and its input gradient into dy[i - 1] when the layer below is trained, through that */          \
   /* layer's activation). */                                                                                     \
   void Forward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const ParallelFor& pf);        \
-  void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const ParallelFor& pf);       \
+  void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const ParallelFor& pf);
+// LeanPlan and inference (Linear only, for now: Layout::all_linear).
+#define DESCENT_LEAN_LAYER_FUNCTIONS                                                                             \
   /* LeanPlan, one thread, the caller's rows for layer 0: the forward pass; the input gradient (with the */      \
   /* weights before the update); the parameters' gradient piece by piece. */                                    \
   void LeanForward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows);                          \
@@ -44,13 +46,36 @@ struct GradientTake {
 
 namespace linear {
 DESCENT_LAYER_FUNCTIONS
+DESCENT_LEAN_LAYER_FUNCTIONS
 }  // namespace linear
+namespace conv {
+DESCENT_LAYER_FUNCTIONS
+}  // namespace conv
+namespace pool {
+DESCENT_LAYER_FUNCTIONS
+}  // namespace pool
+
+// torch's default for Linear and convolutions alike: weight, then bias, uniform in
+// [-1/sqrt(fan_in), 1/sqrt(fan_in)), in memory order from one stream.
+void InitFanIn(const ModelRef& model, size_t i, Rng& rng);
+
+// After layer i's input gradient (rows [r0, r1) of dy[i - 1]): the derivative of the
+// activation after layer i - 1 (ReLU: zero where its output is not positive).
+void BelowDerivative(const WorkRef& work, size_t i, size_t r0, size_t r1);
 
 // The plans call layer i through these: one switch over the kinds each (no table of function
 // pointers: on a microcontroller such a table lands in RAM).
 #define DESCENT_DISPATCH(call)                    \
   switch (layout.layers[i].kind) {                \
     case LayerKind::kLinear: return linear::call; \
+    case LayerKind::kConv: return conv::call;     \
+    case LayerKind::kPool: return pool::call;     \
+  }
+// LeanPlan and inference refuse other kinds before they run (Layout::all_linear).
+#define DESCENT_LEAN_DISPATCH(call)               \
+  switch (layout.layers[i].kind) {                \
+    case LayerKind::kLinear: return linear::call; \
+    default: return;                              \
   }
 inline void InitLayer(const Layout& layout, const ModelRef& model, size_t i, Rng& rng) {
   DESCENT_DISPATCH(Init(model, i, rng))
@@ -64,21 +89,22 @@ inline void BackwardLayer(const Layout& layout, const ModelRef& model, const Wor
   DESCENT_DISPATCH(Backward(model, work, i, rows, pf))
 }
 inline void LeanForwardLayer(const Layout& layout, const ModelRef& model, const WorkRef& work, size_t i, size_t rows) {
-  DESCENT_DISPATCH(LeanForward(model, work, i, rows))
+  DESCENT_LEAN_DISPATCH(LeanForward(model, work, i, rows))
 }
 inline void LeanInputGradientLayer(const Layout& layout, const ModelRef& model, const WorkRef& work, size_t i,
                                    size_t rows) {
-  DESCENT_DISPATCH(LeanInputGradient(model, work, i, rows))
+  DESCENT_LEAN_DISPATCH(LeanInputGradient(model, work, i, rows))
 }
 inline void LeanGradientsLayer(const Layout& layout, const WorkRef& work, size_t i, size_t rows,
                                const GradientTake& take) {
-  DESCENT_DISPATCH(LeanGradients(work, i, rows, take))
+  DESCENT_LEAN_DISPATCH(LeanGradients(work, i, rows, take))
 }
 inline void InferLayer(const Layout& layout, const ModelRef& model, const InferRef& work, size_t i, size_t rows,
                        const ParallelFor& pf) {
-  DESCENT_DISPATCH(Infer(model, work, i, rows, pf))
+  DESCENT_LEAN_DISPATCH(Infer(model, work, i, rows, pf))
 }
 #undef DESCENT_DISPATCH
+#undef DESCENT_LEAN_DISPATCH
 
 }  // namespace internal
 }  // namespace descent

@@ -80,17 +80,7 @@ void PadRows(const float* w, size_t out, size_t in, float* wp) {
 namespace linear {
 
 // torch.nn.Linear's reset_parameters: weight and bias uniform in [-1/sqrt(in), 1/sqrt(in)).
-void Init(const ModelRef& model, size_t i, Rng& rng) {
-  const Layout& l = *model.layout;
-  const Layer& d = l.layers[i];
-  const float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d.in)));
-  // Weights then bias, each in memory order: the stream order is the layout order.
-  const size_t end = d.weight + d.in * d.out + (d.has_bias ? d.out : 0);
-  for (size_t k = d.weight; k < end; ++k) {
-    const float v = bound * (2.0f * rng.Uniform01() - 1.0f);
-    if (k >= l.trainable_begin) model.params[k - l.trainable_begin] = v;
-  }
-}
+void Init(const ModelRef& model, size_t i, Rng& rng) { InitFanIn(model, i, rng); }
 
 // ---- FastPlan ----
 

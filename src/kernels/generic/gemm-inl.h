@@ -9,15 +9,16 @@
 // C tile = sum_k A(m, k) * B[k, n] for kRows rows m of A and kVecs vectors of
 // columns n; A(m, k) = a[m*a_m + k*a_k], B row k at b + k*ldb. store(m, vec, sum).
 // With a `live` list, only those k are summed (the others have A == 0 in all
-// kRows rows, see live_terms-inl.h); without one, every k in [0, K).
-template <class O, size_t kRows, size_t kVecs, class Store>
+// kRows rows, see live_terms-inl.h); without one, every k in [0, K). Each sum starts
+// at init(m, vec): zero, or a sum to continue (a chain split over calls is one chain).
+template <class O, size_t kRows, size_t kVecs, class Store, class Init>
 inline void Tile(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t K,
-                 const uint16_t* live, size_t m0, size_t vec0, const Store& store) {
+                 const uint16_t* live, size_t m0, size_t vec0, const Store& store, const Init& init) {
   using V = typename O::V;
   const size_t N = O::Lanes();
   V acc[kRows][kVecs];
   for (size_t r = 0; r < kRows; ++r)
-    for (size_t v = 0; v < kVecs; ++v) acc[r][v] = O::Zero();
+    for (size_t v = 0; v < kVecs; ++v) acc[r][v] = init(m0 + r, vec0 + v);
   const float* a0 = a + m0 * a_m;
   const float* b0 = b + vec0 * N;
   auto term = [&](size_t k) DESCENT_ATTR {
@@ -38,20 +39,26 @@ inline void Tile(const float* a, size_t a_m, size_t a_k, const float* b, size_t 
 }
 
 // Tiles of kRows rows for every vector of columns; the remainder takes narrower tiles.
-template <class O, size_t kRows, class Store>
+template <class O, size_t kRows, class Store, class Init>
 inline void TileRow(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t vecs, size_t K,
-                    const uint16_t* live, size_t m0, const Store& store) {
+                    const uint16_t* live, size_t m0, const Store& store, const Init& init) {
   static_assert(O::kTileVecs <= 4, "the remainder switch below covers up to 3 vectors");
   size_t vec = 0;
   for (; vec + O::kTileVecs <= vecs; vec += O::kTileVecs)
-    Tile<O, kRows, O::kTileVecs>(a, a_m, a_k, b, ldb, K, live, m0, vec, store);
+    Tile<O, kRows, O::kTileVecs>(a, a_m, a_k, b, ldb, K, live, m0, vec, store, init);
   switch (vecs - vec) {
-    case 3: Tile<O, kRows, 3>(a, a_m, a_k, b, ldb, K, live, m0, vec, store); break;
-    case 2: Tile<O, kRows, 2>(a, a_m, a_k, b, ldb, K, live, m0, vec, store); break;
-    case 1: Tile<O, kRows, 1>(a, a_m, a_k, b, ldb, K, live, m0, vec, store); break;
+    case 3: Tile<O, kRows, 3>(a, a_m, a_k, b, ldb, K, live, m0, vec, store, init); break;
+    case 2: Tile<O, kRows, 2>(a, a_m, a_k, b, ldb, K, live, m0, vec, store, init); break;
+    case 1: Tile<O, kRows, 1>(a, a_m, a_k, b, ldb, K, live, m0, vec, store, init); break;
     default: break;
   }
 }
+
+// Sums start at zero.
+template <class O>
+struct ZeroInit {
+  typename O::V operator()(size_t, size_t) const { return O::Zero(); }
+};
 
 // Rows with their own live terms (see Gemm). kBlockTerms consecutive terms of B
 // (32 rows of 112 floats: 14 KB) stay in L1 while every row of a group uses them;
@@ -121,7 +128,8 @@ bool SparseGroup(const float* a, size_t a_m, size_t a_k, const float* b, size_t 
   // L1, the block of B being small): rows go alone when that saves a quarter of the FMAs.
   if (4 * own > 3 * R * shared) {
     for (size_t t = 0; t < g / R; ++t)
-      TileRow<O, R>(a, a_m, a_k, b, ldb, vecs, BitsToTerms(any[t], words, live_buf), live_buf, m + t * R, store);
+      TileRow<O, R>(a, a_m, a_k, b, ldb, vecs, BitsToTerms(any[t], words, live_buf), live_buf, m + t * R, store,
+                    ZeroInit<O>{});
     return false;
   }
   alignas(64) float acc[kGroupFloats];
@@ -134,6 +142,36 @@ bool SparseGroup(const float* a, size_t a_m, size_t a_k, const float* b, size_t 
   for (size_t r = 0; r < g; ++r)
     for (size_t vec = 0; vec < vecs; ++vec) store(m + r, vec, O::Load(acc + (r * vecs + vec) * N));
   return true;
+}
+
+// Rows [m, M) of C by row tiles (see Gemm); with live_buf, each tile skips the terms that
+// are zero in all of its rows.
+template <class O, class Store, class Init>
+void DenseRows(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, size_t m, size_t M, size_t vecs,
+               size_t K, uint16_t* live_buf, const Store& store, const Init& init) {
+  constexpr size_t R = O::kTileRows;
+  const bool sparse = live_buf != nullptr;
+  const uint16_t* live = live_buf;
+  for (; m + R <= M; m += R) {
+    const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, R, K, live_buf) : K;
+    TileRow<O, R>(a, a_m, a_k, b, ldb, vecs, k, live, m, store, init);
+  }
+  // The last M % R rows as one shorter tile: several independent chains, not one per row
+  // (single rows wait on the FMA latency). Each sum is still its own chain: the same bits.
+  if (m < M) {
+    const size_t rest = M - m;
+    const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, rest, K, live_buf) : K;
+    static_assert(R <= 8, "the switch below covers tiles of up to 8 rows");
+    switch (rest) {
+      case 7: TileRow<O, (R > 7 ? 7 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store, init); break;
+      case 6: TileRow<O, (R > 6 ? 6 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store, init); break;
+      case 5: TileRow<O, (R > 5 ? 5 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store, init); break;
+      case 4: TileRow<O, (R > 4 ? 4 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store, init); break;
+      case 3: TileRow<O, (R > 3 ? 3 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store, init); break;
+      case 2: TileRow<O, (R > 2 ? 2 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store, init); break;
+      default: TileRow<O, 1>(a, a_m, a_k, b, ldb, vecs, k, live, m, store, init); break;
+    }
+  }
 }
 
 // C[m, vec] for m < M and `vecs` vectors of columns. kSparse: A has many
@@ -150,7 +188,6 @@ void Gemm(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, si
   const size_t N = O::Lanes();
   uint16_t live_buf[kMaxLiveTerms];
   const bool sparse = kSparse && K <= kMaxLiveTerms;
-  const uint16_t* live = sparse ? live_buf : nullptr;
   const size_t words = (K + 63) / 64;
   const size_t group = (kGroupFloats / (vecs * N) < kGroupRows ? kGroupFloats / (vecs * N) : kGroupRows) / R * R;
   size_t m = 0;
@@ -173,26 +210,7 @@ void Gemm(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, si
       m += n;
     }
   }
-  for (; m + R <= M; m += R) {
-    const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, R, K, live_buf) : K;
-    TileRow<O, R>(a, a_m, a_k, b, ldb, vecs, k, live, m, store);
-  }
-  // The last M % R rows as one shorter tile: several independent chains, not one per row
-  // (single rows wait on the FMA latency). Each sum is still its own chain: the same bits.
-  if (m < M) {
-    const size_t rest = M - m;
-    const size_t k = sparse ? LiveTerms(a + m * a_m, a_m, a_k, rest, K, live_buf) : K;
-    static_assert(R <= 8, "the switch below covers tiles of up to 8 rows");
-    switch (rest) {
-      case 7: TileRow<O, (R > 7 ? 7 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
-      case 6: TileRow<O, (R > 6 ? 6 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
-      case 5: TileRow<O, (R > 5 ? 5 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
-      case 4: TileRow<O, (R > 4 ? 4 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
-      case 3: TileRow<O, (R > 3 ? 3 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
-      case 2: TileRow<O, (R > 2 ? 2 : 1)>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
-      default: TileRow<O, 1>(a, a_m, a_k, b, ldb, vecs, k, live, m, store); break;
-    }
-  }
+  DenseRows<O>(a, a_m, a_k, b, ldb, m, M, vecs, K, sparse ? live_buf : nullptr, store, ZeroInit<O>{});
 }
 
 template <class O>
@@ -200,3 +218,34 @@ size_t VectorsFor(size_t n) {
   return (n + O::Lanes() - 1) / O::Lanes();
 }
 
+
+// The engine as a kernel of its own, for layers that lay out their operands themselves
+// (convolutions: src/core/layers/conv.cc). c[m, j] for m < M, j < n, each sum in order
+// k = 0..K-1 from c[m, j] (accumulate) or zero, then + bias[m] (bias: not nullptr), then
+// ReLU (relu). c's rows are exactly n floats (the last vector is stored lane by lane), b's
+// rows readable up to a whole vector past n.
+template <class O>
+void Matmul(const float* a, size_t a_m, size_t a_k, const float* b, size_t ldb, float* c, size_t ldc, size_t M,
+            size_t n, size_t K, const float* bias, bool accumulate, bool relu) {
+  using V = typename O::V;
+  const size_t N = O::Lanes();
+  auto lanes = [&](size_t vec) { return n - vec * N < N ? n - vec * N : N; };
+  auto init = [&](size_t m, size_t vec) DESCENT_ATTR {
+    if (!accumulate) return O::Zero();
+    const float* p = c + m * ldc + vec * N;
+    if (lanes(vec) == N) return O::Load(p);
+    float part[O::kMaxLanes] = {};
+    for (size_t j = 0; j < lanes(vec); ++j) part[j] = p[j];
+    return O::Load(part);
+  };
+  auto store = [&](size_t m, size_t vec, V sum) DESCENT_ATTR {
+    if (bias) sum = sum + O::Set(bias[m]);
+    if (relu) sum = O::Select(sum < O::Zero(), O::Zero(), sum);  // keeps NaN
+    float* p = c + m * ldc + vec * N;
+    if (lanes(vec) == N) return O::Store(sum, p);
+    float part[O::kMaxLanes];
+    O::Store(sum, part);
+    for (size_t j = 0; j < lanes(vec); ++j) p[j] = part[j];
+  };
+  DenseRows<O>(a, a_m, a_k, b, ldb, 0, M, VectorsFor<O>(n), K, nullptr, store, init);
+}

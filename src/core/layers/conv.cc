@@ -1,0 +1,159 @@
+// torch.nn.Conv2d and nn.Conv1d (a 1-d input is [C, 1, L]), and the activation after
+// them, on FastPlan: each sample unrolled (im2col) into the plan's `columns` slot, and
+// the products on the kernels' matmul, per group:
+//   forward      y[n, o, p] = act(fma chain over k of W[o, k] * col_n[k, p], + b[o]), ReLU fused;
+//   weight grad  dW[o, k] = one fma chain over the samples in order and, within each, the
+//                positions p in order, of dy[n, o, p] * col_n[k, p]: the split is by output
+//                channel, never by sample, so a plan that streams samples continues the chain;
+//                db[o] = the sum of dy[n, o, p] in the same order;
+//   input grad   dcol_n[k, p] = fma chain over o of W[o, k] * dy[n, o, p], folded back
+//                (col2im) in the order of k then p, then the derivative of the activation below.
+// k runs over (input channel of the group, ky, kx), torch's weight layout [out, in/groups, kh, kw].
+#include <string.h>
+
+#include "src/core/layers/layer_ops.h"
+#include "src/core/passes.h"
+#include "src/kernels/kernels.h"
+
+namespace descent {
+namespace internal {
+namespace {
+
+const kernels::Kernels& K() { return kernels::ActiveKernels(); }
+
+// Where one sample's unrolled input starts in the columns slot.
+size_t ColumnStride(const Layer& d) {
+  const size_t k = d.fan_in() * d.groups, p = d.out_shape.positions();
+  return k * Padded(p) > p * Padded(k) ? k * Padded(p) : p * Padded(k);
+}
+
+// The input value under kernel tap (ky, kx) of output position (oy, ox), or 0 in the padding;
+// calls f(p, value) for every output position p of one (channel, ky, kx).
+template <class F>
+void ForEachTap(const Layer& d, const float* plane, size_t ky, size_t kx, const F& f) {
+  const Window& w = d.window;
+  const Shape& in = d.in_shape;
+  const size_t ho = d.out_shape.h, wo = d.out_shape.w;
+  for (size_t oy = 0; oy < ho; ++oy) {
+    const size_t iy = oy * w.sh + ky * w.dh;  // + top: the padded coordinate
+    const bool row_in = iy >= w.top && iy - w.top < in.h;
+    for (size_t ox = 0; ox < wo; ++ox) {
+      const size_t ix = ox * w.sw + kx * w.dw;
+      const bool in_bounds = row_in && ix >= w.left && ix - w.left < in.w;
+      f(oy * wo + ox, in_bounds ? plane + (iy - w.top) * in.w + (ix - w.left) : nullptr);
+    }
+  }
+}
+
+// col[k, p] (rows of Padded(p)) or, transposed, col[p, k] (rows of Padded(k)) for one sample.
+void Unroll(const Layer& d, const float* x, float* col, bool transposed) {
+  const Window& w = d.window;
+  const size_t positions = d.out_shape.positions(), K = d.fan_in() * d.groups;
+  const size_t plane = d.in_shape.positions();
+  for (size_t c = 0; c < d.in_shape.c; ++c)
+    for (size_t ky = 0; ky < w.kh; ++ky)
+      for (size_t kx = 0; kx < w.kw; ++kx) {
+        const size_t k = (c * w.kh + ky) * w.kw + kx;
+        ForEachTap(d, x + c * plane, ky, kx, [&](size_t p, const float* v) {
+          (transposed ? col[p * Padded(K) + k] : col[k * Padded(positions) + p]) = v ? *v : 0.0f;
+        });
+      }
+}
+
+// dx += the unrolled gradient folded back, in the order of k, then p.
+void Fold(const Layer& d, const float* dcol, float* dx) {
+  const Window& w = d.window;
+  const size_t positions = d.out_shape.positions(), plane = d.in_shape.positions();
+  for (size_t c = 0; c < d.in_shape.c; ++c)
+    for (size_t ky = 0; ky < w.kh; ++ky)
+      for (size_t kx = 0; kx < w.kw; ++kx) {
+        const float* row = dcol + ((c * w.kh + ky) * w.kw + kx) * Padded(positions);
+        ForEachTap(d, dx + c * plane, ky, kx, [&](size_t p, const float* v) {
+          if (v) *const_cast<float*>(v) += row[p];
+        });
+      }
+}
+
+}  // namespace
+
+namespace conv {
+
+void Init(const ModelRef& model, size_t i, Rng& rng) { InitFanIn(model, i, rng); }
+
+void Forward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const ParallelFor& pf) {
+  const Layout& l = *work.layout;
+  const Layer& d = l.layers[i];
+  const size_t P = d.out_shape.positions(), kg = d.fan_in(), og = d.out_shape.c / d.groups;
+  const bool relu = d.act.kind == ActivationKind::kRelu;
+  const float* w = model.at(d.weight);
+  const float* b = d.has_bias ? model.at(d.bias) : nullptr;
+  const float* x = work.F(l.act[i]);
+  float* y = work.F(l.act[i + 1]);
+  float* z = l.keeps_pre[i + 1] ? work.F(l.pre[i + 1]) : y;  // the product's output
+  float* columns = work.F(l.columns);
+  SplitRows(pf, rows, 1, [&](size_t r0, size_t r1) {
+    for (size_t n = r0; n < r1; ++n) {
+      float* col = columns + n * ColumnStride(d);
+      Unroll(d, x + n * Padded(d.in), col, false);
+      float* zn = z + n * Padded(d.out);
+      for (size_t g = 0; g < d.groups; ++g)
+        K().matmul(w + g * og * kg, kg, 1, col + g * kg * Padded(P), Padded(P), zn + g * og * P, P, og, P, kg,
+                   b ? b + g * og : nullptr, false, relu);
+      if (OwnPass(d.act)) K().activation_forward(d.act, zn, y + n * Padded(d.out), d.out);
+    }
+  });
+}
+
+void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, const ParallelFor& pf) {
+  const Layout& l = *work.layout;
+  const Layer& d = l.layers[i];
+  const size_t P = d.out_shape.positions(), kg = d.fan_in(), og = d.out_shape.c / d.groups;
+  const size_t K_all = kg * d.groups;
+  const float* dy = work.F(l.dy[i]);
+  const float* x = work.F(l.act[i]);
+  float* columns = work.F(l.columns);
+  float* dw = work.grads + (d.weight - l.trainable_begin);
+  float* db = d.has_bias ? work.grads + (d.bias - l.trainable_begin) : nullptr;
+  SplitRows(pf, rows, 1, [&](size_t r0, size_t r1) {
+    for (size_t n = r0; n < r1; ++n) Unroll(d, x + n * Padded(d.in), columns + n * ColumnStride(d), true);
+  });
+  // Split by output channel; each chain runs over every sample in order.
+  SplitRows(pf, d.out_shape.c, 1, [&](size_t o0, size_t o1) {
+    for (size_t n = 0; n < rows; ++n) {
+      const float* dyn = dy + n * Padded(d.out);
+      const float* col = columns + n * ColumnStride(d);
+      for (size_t o = o0; o < o1;) {  // the channels of one group at a time
+        const size_t g = o / og, end = (g + 1) * og < o1 ? (g + 1) * og : o1;
+        K().matmul(dyn + o * P, P, 1, col + g * kg, Padded(K_all), dw + o * kg, kg, end - o, kg, P, nullptr, n > 0,
+                   false);
+        o = end;
+      }
+    }
+    if (db)
+      for (size_t o = o0; o < o1; ++o) {
+        float acc = 0.0f;
+        for (size_t n = 0; n < rows; ++n)
+          for (size_t p = 0; p < P; ++p) acc += dy[n * Padded(d.out) + o * P + p];
+        db[o] = acc;
+      }
+  });
+  if (i == l.frozen) return;  // the layer below is trained: it needs this layer's input gradient
+  const float* w = model.at(d.weight);
+  float* dx = work.F(l.dy[i - 1]);
+  SplitRows(pf, rows, 1, [&](size_t r0, size_t r1) {
+    for (size_t n = r0; n < r1; ++n) {
+      float* dcol = columns + n * ColumnStride(d);
+      for (size_t g = 0; g < d.groups; ++g)
+        K().matmul(w + g * og * kg, 1, kg, dy + n * Padded(d.out) + g * og * P, P, dcol + g * kg * Padded(P),
+                   Padded(P), kg, P, og, nullptr, false, false);
+      float* dxn = dx + n * Padded(d.in);
+      memset(dxn, 0, d.in * sizeof(float));
+      Fold(d, dcol, dxn);
+    }
+    BelowDerivative(work, i, r0, r1);
+  });
+}
+
+}  // namespace conv
+}  // namespace internal
+}  // namespace descent
