@@ -98,6 +98,40 @@ TEST_CASE("kernels: matrix products match the reference on every ISA") {
   }
 }
 
+TEST_CASE("kernels: matmul (the convolutions' products) matches the reference on every ISA") {
+  // Row strides as the convolutions use them: A read along rows or down columns, c's rows exactly
+  // n floats (the last vector stored lane by lane), chains continued over calls (accumulate).
+  struct Shape {
+    size_t M, n, K;
+  };
+  for (const Shape shape : {Shape{6, 784, 25}, Shape{16, 37, 150}, Shape{1, 9, 100}, Shape{25, 19, 6}, Shape{7, 3, 1}}) {
+    CAPTURE(shape.M);
+    CAPTURE(shape.n);
+    const size_t M = shape.M, n = shape.n, K = shape.K, ldb = Padded(n);
+    const std::vector<float> a = Random(M * K, 11), b = Random(K * ldb, 12), bias = Random(M, 13);
+    auto run = [&](const Kernels& k) {
+      std::vector<float> c(M * n + 1, 7.0f), t(M * n + 1, 7.0f), acc(M * n + 1, 0.0f);  // a sentinel past the end
+      k.matmul(a.data(), K, 1, b.data(), ldb, c.data(), n, M, n, K, bias.data(), false, true);
+      k.matmul(a.data(), 1, M, b.data(), ldb, t.data(), n, M, n, K, nullptr, false, false);  // A transposed in place
+      for (size_t half = 0; half < 2; ++half)  // one chain over K, in two calls
+        k.matmul(a.data() + half * (K / 2), K, 1, b.data() + half * (K / 2) * ldb, ldb, acc.data(), n, M, n,
+                 half ? K - K / 2 : K / 2, nullptr, half > 0, false);
+      return std::vector<std::vector<float>>{c, t, acc};
+    };
+    const std::vector<std::vector<float>> ref = run(kernels::ScalarKernels());
+    for (const auto& v : ref) CHECK(v.back() == (&v == &ref[2] ? 0.0f : 7.0f));
+    // The reference by hand: one element, relu(chain + bias), and the split chain equals the whole one.
+    float whole = 0;
+    for (size_t k = 0; k < K; ++k) whole = std::fma(a[(M - 1) * K + k], b[k * ldb + n - 1], whole);
+    CHECK(ref[0][(M - 1) * n + n - 1] == std::max(0.0f, whole + bias[M - 1]));
+    CHECK(ref[2][(M - 1) * n + n - 1] == whole);
+    ForEachIsa([&](const Kernels& k) {
+      const std::vector<std::vector<float>> got = run(k);
+      for (size_t v = 0; v < got.size(); ++v) CHECK(SameBits(got[v], ref[v]));
+    });
+  }
+}
+
 TEST_CASE("kernels: zero-skipping products equal the dense reference at every density") {
   // Shapes past every edge of the sparse paths: sums over several 64-bit words and
   // 32-term blocks, rows in groups of 16, spans of 64 and tiles, the rows left over;
