@@ -259,3 +259,95 @@ TEST_CASE("layouts: the builder refuses what cannot be built, and lays out any d
 
 }  // namespace
 }  // namespace descent
+
+namespace descent {
+namespace {
+
+// A compile-time CNN with every new kind: the layout has torch's shapes and parameter tensors.
+using SmallCnn = Sequential<Input<1, 12, 12>, Conv2d<4, 3, 1, 1>, BatchNorm2d, Relu, MaxPool2d<2>,
+                            Conv2d<8, 3, 1, 1, 1, 4, false>, Tanh, AvgPool2d<2>, Dropout<25>, Flatten, Linear<5>,
+                            CrossEntropy>;
+
+}  // namespace
+
+TEST_CASE("layers: a compile-time CNN has torch's shapes, and trains") {
+  constexpr const Layout& l = SmallCnn::kLayout;
+  static_assert(l.num_layers == 7, "conv, batch norm, max pool, conv, avg pool, dropout, linear");
+  CHECK(l.layers[0].out_shape.c == 4);
+  CHECK(l.layers[0].out_shape.h == 12);  // padding 1 keeps 12
+  CHECK(l.layers[2].out_shape.h == 6);
+  CHECK(l.layers[4].out_shape.h == 3);
+  CHECK(l.layers[6].in == 8 * 3 * 3);
+  // 0.weight [4,1,3,3], 0.bias, 1.weight, 1.bias (batch norm), 4.weight [8,1,3,3] (groups 4, no bias), 9.weight, 9.bias
+  REQUIRE(l.num_tensors == 7);
+  CHECK(l.tensors[0].dims == 4);
+  CHECK(l.tensors[4].shape[1] == 1);
+  CHECK(l.tensors[4].size() == 8 * 9);
+  CHECK(l.num_running == 8);
+  CHECK(l.num_tracked == 1);
+  static SmallCnn net;
+  Init(net, 3);
+  CHECK(net.running()[4] == 1.0f);  // running_var starts at 1
+  static Workspace<SmallCnn, 16, FastPlan> ws;
+  static Optimizer<Adam, SmallCnn::kNumTrainable> opt;
+  Adam hp;
+  hp.lr = 1e-2;
+  opt.reset(hp);
+  std::vector<float> x(16 * 144);
+  std::vector<uint8_t> y(16);
+  Rng rng(5);
+  for (size_t r = 0; r < 16; ++r) {
+    y[r] = static_cast<uint8_t>(r % 5);
+    for (size_t k = 0; k < 144; ++k) x[r * 144 + k] = rng.Uniform01() + (k % 12 == y[r] ? 1.0f : 0.0f);
+  }
+  REQUIRE(ws.LoadRows(x.data(), y.data(), nullptr, 16) == Status::kOk);
+  float first = 0, loss = 0;
+  for (int step = 0; step < 30; ++step) {
+    REQUIRE(TrainStep(net, ws, opt, 16, &loss) == Status::kOk);
+    if (step == 0) first = loss;
+  }
+  CHECK(loss < 0.5f * first);
+  CHECK(net.tracked()[0] == 30);
+}
+
+TEST_CASE("layers: dropout zeroes a fraction p, scales the rest by 1/(1-p), the same masks on every thread count") {
+  using Net = Sequential<Input<4000>, Dropout<30>, Linear<2>, CrossEntropy>;
+  static Net net;
+  Init(net, 1);
+  std::vector<float> x(8 * 4000, 1.5f);
+  const std::vector<uint8_t> y(8, 1);
+  static Workspace<Net, 8, FastPlan> ws;
+  std::vector<float> first;
+  for (size_t threads : {1, 2, 3}) {
+    host::ThreadPool pool(threads);
+    REQUIRE(ws.LoadRows(x.data(), y.data(), nullptr, 8, nullptr, nullptr, pool.parallel_for()) == Status::kOk);
+    ws.set_noise(42, 7);
+    float loss;
+    REQUIRE(ForwardBackward(net, ws, 8, &loss, pool.parallel_for()) == Status::kOk);
+    const float* out = ws.slot(ws.kLayout.act[1]);
+    size_t zeros = 0, scaled = 0;
+    for (size_t r = 0; r < 8; ++r)
+      for (size_t k = 0; k < 4000; ++k) {
+        const float v = out[r * Padded(4000) + k];
+        zeros += v == 0.0f;
+        scaled += v == 1.5f * (1.0f / 0.7f);
+      }
+    CHECK(zeros + scaled == 32000);
+    CHECK(zeros > 32000 * 0.28);
+    CHECK(zeros < 32000 * 0.32);
+    const std::vector<float> grads(ws.grads(), ws.grads() + Net::kNumTrainable);
+    if (first.empty()) first = grads;
+    else CHECK(memcmp(grads.data(), first.data(), grads.size() * 4) == 0);
+  }
+  // Another step: other masks. Evaluation: none.
+  ws.set_noise(42, 8);
+  float loss;
+  REQUIRE(ForwardBackward(net, ws, 8, &loss) == Status::kOk);
+  CHECK(memcmp(ws.grads(), first.data(), first.size() * 4) != 0);
+  double sum = 0;
+  size_t correct = 0;
+  REQUIRE(Evaluate(net, ws, 8, &sum, &correct) == Status::kOk);
+  CHECK(ws.slot(ws.kLayout.act[1])[17] == 1.5f);
+}
+
+}  // namespace descent

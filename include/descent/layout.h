@@ -30,7 +30,10 @@ inline constexpr size_t kMaxWidth = 65536;
 //   kLinear  torch.nn.Linear: weight [out, in], bias [out]
 //   kConv    nn.Conv2d / nn.Conv1d: weight [out_c, in_c / groups, kh, kw] ([.., k] for 1-d), bias [out_c]
 //   kPool    nn.MaxPool2d/1d, nn.AvgPool2d/1d, nn.AdaptiveAvgPool2d/1d(1): no parameters
-enum class LayerKind : uint8_t { kLinear, kConv, kPool };
+//   kBatchNorm  nn.BatchNorm2d/1d: weight [C] and bias [C] (affine), buffers running_mean [C],
+//            running_var [C] and num_batches_tracked
+//   kDropout nn.Dropout: no parameters
+enum class LayerKind : uint8_t { kLinear, kConv, kPool, kBatchNorm, kDropout };
 
 // A sample's values between layers: [c, h, w] in torch's order (1-d data: h = 1; features: c only).
 struct Shape {
@@ -54,6 +57,20 @@ struct Window {
   }
 };
 
+// A square window (1-d: one side) with the same padding before and after; 'same' padding
+// (stride 1): the total d (k - 1), the odd one after, as torch.
+constexpr Window SquareWindow(size_t k, size_t stride, size_t padding, size_t dilation, bool one_d, bool same = false) {
+  Window w;
+  size_t before = padding, after = padding;
+  if (same) {
+    before = dilation * (k - 1) / 2;
+    after = dilation * (k - 1) - before;
+  }
+  w.kw = k, w.sw = stride, w.left = before, w.right = after, w.dw = dilation;
+  if (!one_d) w.kh = k, w.sh = stride, w.top = before, w.bottom = after, w.dh = dilation;
+  return w;
+}
+
 enum class PoolKind : uint8_t { kMax, kAvg };
 
 // One layer and the activation after it.
@@ -66,11 +83,18 @@ struct Layer {
   size_t groups = 1;             // kConv
   PoolKind pool = PoolKind::kMax;  // kPool
   bool count_include_pad = true;   // kPool, kAvg: the divisor counts the zero padding (torch's default)
-  bool has_bias = true;          // kLinear, kConv
+  bool has_bias = true;          // kLinear, kConv, kBatchNorm (affine: weight and bias)
+  float eps = 1e-5f, momentum = 0.1f;  // kBatchNorm
+  size_t running = 0;            // kBatchNorm: running_mean's offset in the model's running statistics
+                                 // (running_var follows it), and its num_batches_tracked's index
+  size_t tracked = 0;
+  float p = 0.5f;                // kDropout: the probability of zeroing an element
   ActivationSpec act{ActivationKind::kIdentity};
   size_t module = 0;             // its index in the nn.Sequential (state_dict names)
   size_t weight = 0, bias = 0;   // offsets in parameter order (bias: has_bias only)
-  constexpr bool has_params() const { return kind == LayerKind::kLinear || kind == LayerKind::kConv; }
+  constexpr bool has_params() const {
+    return kind == LayerKind::kLinear || kind == LayerKind::kConv || (kind == LayerKind::kBatchNorm && has_bias);
+  }
   // kConv: each output channel's products run over `fan_in` terms (in_c / groups * kh * kw).
   constexpr size_t fan_in() const {
     return kind == LayerKind::kConv ? in_shape.c / groups * window.kh * window.kw : in;
@@ -118,6 +142,10 @@ struct Layout {
   size_t num_params = 0;
   size_t trainable_begin = 0;  // the trained parameters are [trainable_begin, num_params)
   size_t num_trainable = 0;
+  // Batch norm's state besides the parameters: running means and variances (floats, in layer
+  // order) and a num_batches_tracked per batch-norm layer.
+  size_t num_running = 0;
+  size_t num_tracked = 0;
 
   // A training workspace's plan, for max_batch rows: every layer's input `act`,
   // its kept pre-activation output `pre` (where the activation's derivative reads it),
@@ -136,6 +164,8 @@ struct Layout {
   Slot grad_row;  // LeanPlan: one row of a weight gradient and a bias gradient
   // FastPlan: the convolutions' unrolled inputs (one layer at a time, the whole batch).
   Slot columns;
+  // FastPlan, batch norm: the batch's mean and 1/sqrt(var + eps) per channel, for the backward pass.
+  Slot norm[kMaxLayers] = {};
   size_t workspace_bytes = 0;
 
   constexpr size_t inputs() const { return sizes[0]; }
@@ -163,6 +193,11 @@ struct Layout {
     for (size_t i = 0; i < num_layers; ++i)
       if (layers[i].kind != LayerKind::kLinear) return false;
     return true;
+  }
+  constexpr bool has_dropout() const {
+    for (size_t i = 0; i < num_layers; ++i)
+      if (layers[i].kind == LayerKind::kDropout) return true;
+    return false;
   }
   // This model with a training plan for max_batch rows.
   constexpr Layout Planned(size_t batch, bool lean_plan) const {
@@ -206,6 +241,10 @@ struct Layout {
     size_t unrolled = 0;
     for (size_t i = 0; i < num_layers; ++i) {
       if (layers[i].kind == LayerKind::kConv) unrolled = Max(unrolled, ColumnFloats(layers[i]));
+      if (layers[i].kind == LayerKind::kBatchNorm) {
+        norm[i] = F32(at);
+        at += Padded(2 * layers[i].in_shape.c);
+      }
       if (layers[i].kind != LayerKind::kLinear) continue;
       wt[i] = F32(at);
       at += (sizes[i] + 1) * Padded(sizes[i + 1]);
@@ -281,6 +320,9 @@ enum class LayoutError : uint8_t {
   kBadChannels,        // out_channels outside [1, kMaxWidth], or channels not divisible by groups
   kBadWindow,          // a zero kernel size, stride or dilation, padding over half the kernel (pooling)
   kWindowTooLarge,     // the window does not fit in the (padded) input: an output size below 1
+  kBadNorm,            // batch norm: eps not positive or momentum outside [0, 1]; a 2-d one not on
+                       // [C, H, W], a 1-d one not on [C] or [C, L]
+  kBadDropout,         // p outside [0, 1)
   kAllFrozen,          // nothing to train
   kBadInput,           // an input shape with a zero or too many features
   kBadActivation,      // InvalidReason(ActivationSpec)
@@ -306,6 +348,9 @@ constexpr const char* Describe(LayoutError e) {
     case LayoutError::kBadWindow:
       return "kernel size, stride and dilation must be at least 1 and padding at most half the kernel (pooling)";
     case LayoutError::kWindowTooLarge: return "the kernel does not fit in the padded input (an output size below 1)";
+    case LayoutError::kBadNorm:
+      return "batchnorm2d needs a [C, H, W] input and batchnorm1d a [C] or [C, L] one; eps > 0, momentum in [0, 1]";
+    case LayoutError::kBadDropout: return "dropout's p must be in [0, 1)";
     case LayoutError::kAllFrozen: return "at least the last Linear layer must be trained";
     case LayoutError::kBadInput: return "the input shape must have 1 to 3 dimensions, each in [1, 65536]";
     case LayoutError::kBadActivation: return "invalid activation parameters";
@@ -370,6 +415,32 @@ class LayoutBuilder {
     d.count_include_pad = count_include_pad;
     return LayoutError::kNone;
   }
+  // nn.BatchNorm2d (one_d: nn.BatchNorm1d) over the current channels; affine: a weight and a bias.
+  constexpr LayoutError BatchNorm(bool one_d, float eps = 1e-5f, float momentum = 0.1f, bool affine = true) {
+    if (error_ != LayoutError::kNone) return error_;
+    if (l_.num_layers == kMaxLayers) return Fail(LayoutError::kTooManyLayers);
+    if ((one_d ? dims_ > 2 : dims_ != 3) || !(eps > 0.0f) || !(momentum >= 0.0f && momentum <= 1.0f) ||
+        eps > 1e30f)
+      return Fail(LayoutError::kBadNorm);
+    Layer& d = Append(LayerKind::kBatchNorm, shape_);
+    d.one_d = one_d;
+    d.eps = eps;
+    d.momentum = momentum;
+    d.has_bias = affine;
+    d.running = l_.num_running;
+    d.tracked = l_.num_tracked++;
+    l_.num_running += 2 * shape_.c;
+    return LayoutError::kNone;
+  }
+  // nn.Dropout(p): identity in evaluation.
+  constexpr LayoutError Dropout(float p) {
+    if (error_ != LayoutError::kNone) return error_;
+    if (l_.num_layers == kMaxLayers) return Fail(LayoutError::kTooManyLayers);
+    if (!(p >= 0.0f && p < 1.0f)) return Fail(LayoutError::kBadDropout);
+    Layer& d = Append(LayerKind::kDropout, shape_);
+    d.p = p;
+    return LayoutError::kNone;
+  }
   constexpr LayoutError GlobalAvgPool(bool one_d) {
     Window w;  // the whole [H, W] (checked as a window like any other)
     w.kh = shape_.h;
@@ -414,7 +485,13 @@ class LayoutBuilder {
       l_.sizes[i] = d.in;
       if (i == l_.frozen) l_.trainable_begin = l_.num_params;
       if (!d.has_params()) continue;
-      const size_t rows = d.out_shape.c;  // out_features, out_channels
+      const size_t rows = d.out_shape.c;  // out_features, out_channels, num_features
+      if (d.kind == LayerKind::kBatchNorm) {  // weight [C], bias [C]
+        l_.tensors[l_.num_tensors++] = {i, false, d.weight = l_.num_params, 1, {rows, 0, 0, 0}};
+        l_.tensors[l_.num_tensors++] = {i, true, d.bias = l_.num_params + rows, 1, {rows, 0, 0, 0}};
+        l_.num_params += 2 * rows;
+        continue;
+      }
       ParamTensor weight{i, false, d.weight = l_.num_params, 2, {rows, d.fan_in(), 0, 0}};
       if (d.kind == LayerKind::kConv) {
         weight.dims = d.one_d ? 3 : 4;

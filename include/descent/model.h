@@ -10,9 +10,13 @@
 //   using Reg = descent::Model<descent::Sizes<10, 16, 1>, descent::Tanh, descent::Mse>;
 //
 // Layers: Linear<out, bias = true> (torch.nn.Linear, weight [out, in]), Freeze<Linear<...>>
-// (requires_grad_(False): leading layers only), Flatten, and the activations of
-// descent/layers.h (Relu, Tanh, ..., Identity), each right after a Linear. The loss, if
-// any, ends the list (default Nll). Input<C>, Input<C, L> or Input<C, H, W> starts it.
+// (requires_grad_(False): leading layers only), Conv2d / Conv1d<out_channels, kernel,
+// stride, padding, dilation, groups, bias>, MaxPool2d / MaxPool1d<kernel, stride, padding>,
+// AvgPool2d / AvgPool1d<kernel, stride, padding, count_include_pad>, AdaptiveAvgPool2d /
+// AdaptiveAvgPool1d<1>, BatchNorm2d / BatchNorm1d, Dropout<percent>, Flatten, and the
+// activations of descent/layers.h (Relu, Tanh, ..., Identity), each right after a layer. The
+// loss, if any, ends the list (default Nll). Input<C>, Input<C, L> or Input<C, H, W> starts it.
+// (Convolutions, pooling, batch norm and dropout run on FastPlan workspaces, for now.)
 // Parameters are named as nn.Sequential names them (`1.weight`, `3.bias`); Model<Sizes<...>>
 // keeps the notebook's SimpleNet names (`linears.0.weight`).
 #ifndef DESCENT_MODEL_H_
@@ -37,15 +41,29 @@ struct FrozenBlock {
 };
 template <>
 struct FrozenBlock<false> {};
+// Batch norm's running statistics and batch counts; nothing at all without batch norm.
+template <size_t kRunning, size_t kTracked>
+struct RunningBlock {
+  float running_[kRunning] = {};
+  int64_t tracked_[kTracked] = {};
+  float* running() { return running_; }
+  int64_t* tracked() { return tracked_; }
+};
+template <>
+struct RunningBlock<0, 0> {
+  float* running() { return nullptr; }
+  int64_t* tracked() { return nullptr; }
+};
 }  // namespace internal
 
 // Every model type: Desc::kLayout says what it is (descent/layout.h); this holds its
 // trained parameters.
 template <class Desc>
-class Network : public internal::FrozenBlock<(Desc::kLayout.frozen > 0)> {
+class Network : public internal::FrozenBlock<(Desc::kLayout.frozen > 0)>,
+                public internal::RunningBlock<Desc::kLayout.num_running, Desc::kLayout.num_tracked> {
  public:
   static constexpr Layout kLayout = Desc::kLayout;
-  static constexpr size_t kNumLayers = kLayout.num_layers;  // Linear layers
+  static constexpr size_t kNumLayers = kLayout.num_layers;
   static constexpr size_t kFrozenLayers = kLayout.frozen;
   static constexpr size_t kNumParams = kLayout.num_params;        // every weight and bias
   static constexpr size_t kNumTrainable = kLayout.num_trainable;  // what params() holds
@@ -163,6 +181,70 @@ struct Freeze : L {
 };
 // torch.nn.Flatten: [C, H, W] to [C * H * W], values in the same order.
 struct Flatten {};
+// torch.nn.Conv2d(in, kOut, kKernel, stride, padding, dilation, groups, bias) and Conv1d.
+template <size_t kOut, size_t kKernel, size_t kStride = 1, size_t kPadding = 0, size_t kDilation = 1,
+          size_t kGroups = 1, bool kBias = true>
+struct Conv2d {
+  static constexpr LayoutError AddTo(LayoutBuilder& b) {
+    return b.Conv(kOut, SquareWindow(kKernel, kStride, kPadding, kDilation, false), kGroups, kBias, false);
+  }
+};
+template <size_t kOut, size_t kKernel, size_t kStride = 1, size_t kPadding = 0, size_t kDilation = 1,
+          size_t kGroups = 1, bool kBias = true>
+struct Conv1d {
+  static constexpr LayoutError AddTo(LayoutBuilder& b) {
+    return b.Conv(kOut, SquareWindow(kKernel, kStride, kPadding, kDilation, true), kGroups, kBias, true);
+  }
+};
+// torch.nn.MaxPool2d / MaxPool1d(kernel, stride = kernel, padding).
+template <size_t kKernel, size_t kStride = kKernel, size_t kPadding = 0>
+struct MaxPool2d {
+  static constexpr LayoutError AddTo(LayoutBuilder& b) {
+    return b.Pool(PoolKind::kMax, SquareWindow(kKernel, kStride, kPadding, 1, false), true, false);
+  }
+};
+template <size_t kKernel, size_t kStride = kKernel, size_t kPadding = 0>
+struct MaxPool1d {
+  static constexpr LayoutError AddTo(LayoutBuilder& b) {
+    return b.Pool(PoolKind::kMax, SquareWindow(kKernel, kStride, kPadding, 1, true), true, true);
+  }
+};
+// torch.nn.AvgPool2d / AvgPool1d(kernel, stride = kernel, padding, count_include_pad).
+template <size_t kKernel, size_t kStride = kKernel, size_t kPadding = 0, bool kCountIncludePad = true>
+struct AvgPool2d {
+  static constexpr LayoutError AddTo(LayoutBuilder& b) {
+    return b.Pool(PoolKind::kAvg, SquareWindow(kKernel, kStride, kPadding, 1, false), kCountIncludePad, false);
+  }
+};
+template <size_t kKernel, size_t kStride = kKernel, size_t kPadding = 0, bool kCountIncludePad = true>
+struct AvgPool1d {
+  static constexpr LayoutError AddTo(LayoutBuilder& b) {
+    return b.Pool(PoolKind::kAvg, SquareWindow(kKernel, kStride, kPadding, 1, true), kCountIncludePad, true);
+  }
+};
+// torch.nn.AdaptiveAvgPool2d(1) / AdaptiveAvgPool1d(1): the mean of each channel.
+template <size_t kOutputSize>
+struct AdaptiveAvgPool2d {
+  static_assert(kOutputSize == 1, "AdaptiveAvgPool2d<1> only (global average pooling)");
+  static constexpr LayoutError AddTo(LayoutBuilder& b) { return b.GlobalAvgPool(false); }
+};
+template <size_t kOutputSize>
+struct AdaptiveAvgPool1d {
+  static_assert(kOutputSize == 1, "AdaptiveAvgPool1d<1> only (global average pooling)");
+  static constexpr LayoutError AddTo(LayoutBuilder& b) { return b.GlobalAvgPool(true); }
+};
+// torch.nn.BatchNorm2d / BatchNorm1d(C) with torch's defaults (eps 1e-5, momentum 0.1, affine).
+struct BatchNorm2d {
+  static constexpr LayoutError AddTo(LayoutBuilder& b) { return b.BatchNorm(false); }
+};
+struct BatchNorm1d {
+  static constexpr LayoutError AddTo(LayoutBuilder& b) { return b.BatchNorm(true); }
+};
+// torch.nn.Dropout(p = kPercent / 100).
+template <size_t kPercent>
+struct Dropout {
+  static constexpr LayoutError AddTo(LayoutBuilder& b) { return b.Dropout(static_cast<float>(kPercent) / 100.0f); }
+};
 
 namespace internal {
 template <class T, class = void>
@@ -176,6 +258,10 @@ struct HasSpec<T, Spec, std::void_t<decltype(T::kSpec)>>
     : std::is_same<std::remove_cv_t<decltype(T::kSpec)>, Spec> {};
 template <class T>
 struct NotALayer : std::false_type {};
+template <class T, class = void>
+struct HasAddTo : std::false_type {};
+template <class T>
+struct HasAddTo<T, std::void_t<decltype(T::AddTo)>> : std::true_type {};
 
 template <class T>
 constexpr LayoutError AddLayer(LayoutBuilder& b) {
@@ -183,12 +269,14 @@ constexpr LayoutError AddLayer(LayoutBuilder& b) {
     return b.Linear(T::kOutFeatures, T::kHasBias, T::kFrozen);
   } else if constexpr (std::is_same<T, Flatten>::value) {
     return b.Flatten();
+  } else if constexpr (HasAddTo<T>::value) {
+    return T::AddTo(b);
   } else if constexpr (HasSpec<T, ActivationSpec>::value) {
     return b.Activation(T::kSpec);
   } else if constexpr (HasSpec<T, LossSpec>::value) {
     return LayoutError::kNone;  // the loss: Finish takes it
   } else {
-    static_assert(NotALayer<T>::value, "not a layer: Linear, Freeze<Linear>, Flatten, an activation or a loss");
+    static_assert(NotALayer<T>::value, "not a layer: Linear, Freeze<Linear>, Conv2d, a pooling, BatchNorm2d, Dropout, Flatten, an activation or a loss");
     return LayoutError::kNone;
   }
 }
@@ -253,6 +341,16 @@ struct CheckLayer {
                 "log-softmax + NLL / cross-entropy needs at least two outputs (one output: Mse, L1, Huber or "
                 "BceWithLogits)");
   static_assert(kError != LayoutError::kTooManyClasses, "labels are 16-bit: at most 65536 classes");
+  static_assert(kError != LayoutError::kWrongDims,
+                "a 2-d convolution or pooling needs a [C, H, W] input, a 1-d one a [C, L] input");
+  static_assert(kError != LayoutError::kBadChannels,
+                "out_channels must be in [1, 65536], and in_channels and out_channels divisible by groups");
+  static_assert(kError != LayoutError::kBadWindow,
+                "kernel size, stride and dilation must be at least 1 and padding at most half the kernel (pooling)");
+  static_assert(kError != LayoutError::kWindowTooLarge,
+                "the kernel does not fit in the padded input (an output size below 1)");
+  static_assert(kError != LayoutError::kBadNorm, "BatchNorm2d needs a [C, H, W] input, BatchNorm1d a [C] or [C, L] one");
+  static_assert(kError != LayoutError::kBadDropout, "dropout's p must be in [0, 1)");
   static constexpr bool kOk = true;
 };
 template <class Desc, class... L>

@@ -33,6 +33,8 @@ class Rng {
     return static_cast<uint32_t>(m >> 32);
   }
   constexpr uint64_t state() const { return state_; }
+  // Skips the next n numbers (the state is a counter): element k of a stream, directly.
+  constexpr void Discard(uint64_t n) { state_ += n * 0x9E3779B97F4A7C15ull; }
 
  private:
   static constexpr uint64_t Mix(uint64_t z) {
@@ -47,6 +49,7 @@ class Rng {
 inline constexpr uint64_t kStreamInit = 1;
 inline constexpr uint64_t kStreamShuffle = 2;
 inline constexpr uint64_t kStreamValidation = 3;  // the CLI's --validation-split
+inline constexpr uint64_t kStreamDropout = 4;     // dropout's masks, per (step, layer)
 
 // Fills order[0..n) with the sample order of `epoch`: a Fisher-Yates shuffle
 // from the stream (seed, shuffle, epoch), or 0..n-1 when shuffle is false.

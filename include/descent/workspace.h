@@ -76,13 +76,26 @@ template <size_t kGradients>
 struct PlanBlock<true, kGradients> {
   InputRows input_rows_;
 };
+// Dropout's masks: from a seed and the training step (ForwardBackward counts the steps);
+// nothing at all without dropout.
+template <bool kHasDropout>
+struct NoiseBlock {
+  void set_noise(uint64_t seed, uint64_t step) { noise_[0] = seed, noise_[1] = step; }
+  uint64_t* noise() { return noise_; }
+  uint64_t noise_[2] = {};
+};
+template <>
+struct NoiseBlock<false> {
+  uint64_t* noise() { return nullptr; }
+};
 }  // namespace internal
 
 // Everything one training or evaluation step touches besides the parameters,
 // for up to kMaxBatch rows: gradients (the trained parameters' layout), the
 // input batch, targets, activations and scratch, as the Plan lays them out.
 template <class Net, size_t kMaxBatch, class Plan = DefaultPlan>
-class Workspace : public internal::PlanBlock<Plan::kLean, Net::kNumTrainable> {
+class Workspace : public internal::PlanBlock<Plan::kLean, Net::kNumTrainable>,
+                  public internal::NoiseBlock<Net::kLayout.has_dropout()> {
  public:
   static_assert(kMaxBatch > 0, "the workspace needs room for at least one row");
   static_assert(!Plan::kLean || Net::kLayout.all_linear(), "LeanPlan trains Linear layers only, for now");
@@ -210,6 +223,8 @@ struct ModelRef {
   const Layout* layout;
   float* params;        // the trained parameters, from layout->trainable_begin
   const float* frozen;  // the frozen ones, from 0 (nullptr without frozen layers)
+  float* running = nullptr;    // batch norm's running statistics (layout->num_running)
+  int64_t* tracked = nullptr;  // ...and num_batches_tracked (layout->num_tracked)
   const float* at(size_t offset) const {
     return offset < layout->trainable_begin ? frozen + offset : params + (offset - layout->trainable_begin);
   }
@@ -223,6 +238,10 @@ struct WorkRef {
   uint8_t* labels8;    // class losses up to 256 classes
   uint16_t* labels16;  // class losses above
   InputRows input;     // LeanPlan: the rows in the caller's memory
+  // Dropout's masks come from (noise[0], noise[1]): a seed and the training step, counted by
+  // ForwardBackward (the caller may set both: a resumed run continues its masks).
+  uint64_t* noise = nullptr;
+  bool training = false;  // batch norm's batch statistics and dropout (ForwardBackward), or evaluation
 };
 struct InferRef {
   const Layout* layout;  // the model's
@@ -253,13 +272,13 @@ bool ParamsFinite(const float* params, size_t n, const ParallelFor& pf = {});
 template <class Desc>
 ModelRef Ref(Network<Desc>& net) {
   using Net = Network<Desc>;
-  if constexpr (Net::kFrozenLayers > 0) return {&Net::kLayout, net.params(), net.frozen_params()};
-  else return {&Net::kLayout, net.params(), nullptr};
+  if constexpr (Net::kFrozenLayers > 0) return {&Net::kLayout, net.params(), net.frozen_params(), net.running(), net.tracked()};
+  else return {&Net::kLayout, net.params(), nullptr, net.running(), net.tracked()};
 }
 template <class Net, size_t kMaxBatch, class Plan>
 WorkRef Ref(Workspace<Net, kMaxBatch, Plan>& ws) {
   using W = Workspace<Net, kMaxBatch, Plan>;
-  WorkRef r{&W::kLayout, nullptr, ws.scratch(), ws.row_loss(), nullptr, nullptr, ws.input_rows()};
+  WorkRef r{&W::kLayout, nullptr, ws.scratch(), ws.row_loss(), nullptr, nullptr, ws.input_rows(), ws.noise()};
   if constexpr (!W::kLean) r.grads = ws.grads();
   if constexpr (std::is_same<typename Net::Label, uint8_t>::value) r.labels8 = ws.labels();
   else r.labels16 = ws.labels();

@@ -19,8 +19,8 @@ const LossKind kLossKinds[] = {LossKind::kNll, LossKind::kCrossEntropy, LossKind
                                LossKind::kL1, LossKind::kHuber, LossKind::kBceWithLogits};
 // --net's module names: torch's class names in lower case.
 const char* const kModuleNames =
-    "linear, conv2d, conv1d, maxpool2d, maxpool1d, avgpool2d, avgpool1d, adaptiveavgpool2d, adaptiveavgpool1d, relu, "
-    "leakyrelu, tanh, sigmoid, gelu, identity, flatten";
+    "linear, conv2d, conv1d, maxpool2d, maxpool1d, avgpool2d, avgpool1d, adaptiveavgpool2d, adaptiveavgpool1d, "
+    "batchnorm2d, batchnorm1d, dropout, relu, leakyrelu, tanh, sigmoid, gelu, identity, flatten";
 
 std::string Number(double v) {
   char buf[32];
@@ -170,6 +170,39 @@ bool ParseModule(const std::string& item, Module* m, std::string* error) {
       return *error = "count_include_pad must be true or false, got `" + include + "`", false;
     return leftovers();
   }
+  // A float argument (as torch keeps it: a float32).
+  auto real_arg = [&](const char* key, const std::string& v, float* out) {
+    double d = 0;
+    if (v.empty()) return true;
+    if (ParseReal(v, &d) && std::isfinite(static_cast<float>(d))) return *out = static_cast<float>(d), true;
+    *error = std::string(key) + " must be a finite number, got `" + v + "`";
+    return false;
+  };
+  if (name == "batchnorm2d" || name == "batchnorm1d") {
+    m->kind = Module::Kind::kBatchNorm;
+    std::string eps, momentum, affine, track;
+    if (!take(0, "eps", &eps) || !take(1, "momentum", &momentum) || !take(2, "affine", &affine) ||
+        !take(3, "track_running_stats", &track))
+      return false;
+    if (!real_arg("eps", eps, &m->eps) || !real_arg("momentum", momentum, &m->momentum)) return false;
+    if (!(m->eps > 0.0f)) return *error = "eps must be positive", false;
+    if (!(m->momentum >= 0.0f && m->momentum <= 1.0f))
+      return *error = "momentum must be in [0, 1] (None, the cumulative average, is not supported)", false;
+    if (!affine.empty() && !ParseBool(affine, &m->bias)) return *error = "affine must be true or false, got `" + affine + "`", false;
+    bool flag = true;
+    if (!track.empty() && (!ParseBool(track, &flag) || !flag)) return *error = "supports track_running_stats=True only", false;
+    return leftovers();
+  }
+  if (name == "dropout") {
+    m->kind = Module::Kind::kDropout;
+    std::string p, inplace;
+    if (!take(0, "p", &p) || !take(1, "inplace", &inplace)) return false;
+    if (!real_arg("p", p, &m->p)) return false;
+    if (!(m->p >= 0.0f && m->p < 1.0f)) return *error = "p must be in [0, 1), got `" + p + "`", false;
+    bool flag = false;
+    if (!inplace.empty() && !ParseBool(inplace, &flag)) return *error = "inplace must be true or false", false;
+    return leftovers();  // inplace changes nothing here
+  }
   if (name == "adaptiveavgpool2d" || name == "adaptiveavgpool1d") {
     m->kind = Module::Kind::kGlobalPool;
     std::string size;
@@ -224,16 +257,7 @@ std::string ShapeText(const std::vector<size_t>& shape) {
 }  // namespace
 
 Window Module::window() const {
-  Window w;
-  const size_t s = stride ? stride : kernel;
-  size_t before = padding, after = padding;
-  if (same) {  // torch: the total padding d (k - 1), the odd one after
-    before = dilation * (kernel - 1) / 2;
-    after = dilation * (kernel - 1) - before;
-  }
-  w.kw = kernel, w.sw = s, w.left = before, w.right = after, w.dw = dilation;
-  if (!one_d) w.kh = kernel, w.sh = s, w.top = before, w.bottom = after, w.dh = dilation;
-  return w;
+  return SquareWindow(kernel, stride ? stride : kernel, padding, dilation, one_d, same);
 }
 
 std::string Module::Spec() const {
@@ -252,6 +276,12 @@ std::string Module::Spec() const {
              option("stride", stride, 0) + option("padding", padding, 0) + option("dilation", dilation, 1) +
              (count_include_pad ? "" : ",count_include_pad=false") + ")";
     case Kind::kGlobalPool: return "adaptiveavgpool" + d + "1)";
+    case Kind::kBatchNorm: {
+      std::string args = (eps != 1e-5f ? ",eps=" + Number(eps) : "") + (momentum != 0.1f ? ",momentum=" + Number(momentum) : "") +
+                         (bias ? "" : ",affine=false");
+      return "batchnorm" + d.substr(0, 2) + (args.empty() ? "" : "(" + args.substr(1) + ")");
+    }
+    case Kind::kDropout: return p == 0.5f ? "dropout" : "dropout(" + Number(p) + ")";
     case Kind::kFlatten: return "flatten";
     case Kind::kIdentity: return "identity";
     case Kind::kActivation: break;
@@ -344,6 +374,8 @@ LayoutError Add(const Module& m, LayoutBuilder* b) {
     case Module::Kind::kConv: return b->Conv(m.out, m.window(), m.groups, m.bias, m.one_d);
     case Module::Kind::kPool: return b->Pool(m.pool, m.window(), m.count_include_pad, m.one_d);
     case Module::Kind::kGlobalPool: return b->GlobalAvgPool(m.one_d);
+    case Module::Kind::kBatchNorm: return b->BatchNorm(m.one_d, m.eps, m.momentum, m.bias);
+    case Module::Kind::kDropout: return b->Dropout(m.p);
     case Module::Kind::kActivation: return b->Activation(m.act);
     case Module::Kind::kFlatten: return b->Flatten();
     case Module::Kind::kIdentity: return b->Identity();

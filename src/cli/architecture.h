@@ -8,7 +8,8 @@
 // bias=false]), conv2d / conv1d(out_channels, kernel_size[, stride, padding (a number, 'same'
 // or 'valid'), dilation, groups, bias]), maxpool2d / maxpool1d(kernel_size[, stride, padding,
 // dilation]), avgpool2d / avgpool1d(kernel_size[, stride, padding, count_include_pad]),
-// adaptiveavgpool2d / adaptiveavgpool1d(1), relu, leakyrelu([negative_slope]), tanh, sigmoid,
+// adaptiveavgpool2d / adaptiveavgpool1d(1), batchnorm2d / batchnorm1d([eps, momentum, affine]),
+// dropout([p]), relu, leakyrelu([negative_slope]), tanh, sigmoid,
 // gelu([approximate=tanh]), identity, flatten. Sizes are single numbers (square kernels).
 #ifndef DESCENT_SRC_CLI_ARCHITECTURE_H_
 #define DESCENT_SRC_CLI_ARCHITECTURE_H_
@@ -26,7 +27,7 @@ namespace cli {
 
 // One module of the list.
 struct Module {
-  enum class Kind : uint8_t { kLinear, kConv, kPool, kGlobalPool, kActivation, kFlatten, kIdentity };
+  enum class Kind : uint8_t { kLinear, kConv, kPool, kGlobalPool, kBatchNorm, kDropout, kActivation, kFlatten, kIdentity };
   Kind kind = Kind::kLinear;
   size_t out = 0;    // kLinear: out_features; kConv: out_channels
   bool bias = true;  // kLinear, kConv
@@ -36,6 +37,8 @@ struct Module {
   bool same = false;   // kConv: padding='same'
   PoolKind pool = PoolKind::kMax;  // kPool
   bool count_include_pad = true;   // kPool, average
+  float eps = 1e-5f, momentum = 0.1f;  // kBatchNorm (bias: affine)
+  float p = 0.5f;                      // kDropout
   ActivationSpec act;  // kActivation
   Window window() const;  // kConv, kPool: the core's window
   std::string Spec() const;  // "linear(10,bias=false)", "leakyrelu(0.2)", ...

@@ -81,6 +81,11 @@ void Net::Configure(const Architecture& architecture) {
   architecture_ = architecture;
   layout_ = architecture.MakeLayout(0);
   params_.assign(layout_.num_params, 0.0f);
+  running_.assign(layout_.num_running, 0.0f);
+  for (size_t i = 0; i < layout_.num_layers; ++i)  // running_var starts at 1 (torch's reset_running_stats)
+    if (layout_.layers[i].kind == LayerKind::kBatchNorm)
+      for (size_t c = 0; c < layout_.layers[i].in_shape.c; ++c) running_[layout_.layers[i].running + layout_.layers[i].in_shape.c + c] = 1.0f;
+  tracked_.assign(layout_.num_tracked, 0);
   transform_ = UniformScale(architecture.inputs(), 1.0 / 256.0);
 }
 
@@ -97,7 +102,8 @@ void TrainWorkspace::Configure(const Architecture& architecture, size_t max_batc
 internal::WorkRef TrainWorkspace::Ref() {
   return {&layout_, grads_.empty() ? nullptr : grads_.data(), reinterpret_cast<unsigned char*>(scratch_.data()),
           row_loss_.data(),
-          labels8_.empty() ? nullptr : labels8_.data(), labels16_.empty() ? nullptr : labels16_.data(), rows_};
+          labels8_.empty() ? nullptr : labels8_.data(), labels16_.empty() ? nullptr : labels16_.data(), rows_,
+          layout_.has_dropout() ? noise : nullptr};
 }
 
 Status TrainWorkspace::Load(const host::Dataset& data, const InputTransform& transform, const uint32_t* order,
@@ -159,7 +165,9 @@ host::SafetensorsLimits ModelFileLimits(size_t num_params) {
   return {8 + kMaxModelHeader + 4 * num_params * (1 + MaxSlots()), kMaxModelHeader, 4 * kMaxLayers + 128};
 }
 
-std::vector<host::TensorRef> WeightTensors(const Net& net) { return host::WeightTensors(net.layout(), net.params()); }
+std::vector<host::TensorRef> WeightTensors(const Net& net) {
+  return host::WeightTensors(net.layout(), net.params(), net.running(), net.tracked());
+}
 
 host::Metadata ModelMetadata(const Net& net) {
   const Architecture& a = net.architecture();
@@ -227,7 +235,7 @@ host::Error ReadModelMetadata(const host::Safetensors& file, Architecture* a, In
   if (sizes || file.Meta("net")) {
     const Layout l = a->MakeLayout();
     for (const host::TensorRef& t : host::WeightTensors(l, nullptr))
-      if (host::Error e = file.CheckF32(t.name, t.shape)) return e;
+      if (host::Error e = file.Check(t)) return e;
   }
   *transform = UniformScale(a->inputs(), 1.0 / 256.0);
   if (const std::string* target = file.Meta("target")) transform->target = *target;
@@ -243,7 +251,7 @@ host::Error ReadModelMetadata(const host::Safetensors& file, Architecture* a, In
 
 host::Error ReadWeights(const host::Safetensors& file, Net* net) {
   for (const host::TensorRef& t : WeightTensors(*net))
-    if (host::Error e = file.ReadF32(t.name, t.shape, const_cast<float*>(t.data))) return e;
+    if (host::Error e = file.Read(t)) return e;
   return host::Error{};
 }
 
@@ -272,9 +280,10 @@ host::Error LoadModel(const std::string& path, bool adopt, Net* net) {
   if (host::Error e = ReadWeights(file, &staging)) return e;
   size_t weights = 0;  // a checkpoint also holds "optimizer.*" tensors
   for (const auto& entry : file.entries) weights += entry.name.rfind("optimizer.", 0) != 0;
-  if (weights != staging.layout().num_tensors)
+  const size_t expected = WeightTensors(staging).size();
+  if (weights != expected)
     return host::Fail(path, "has " + std::to_string(weights) + " weight tensors, a " + a.Sizes() + " model has " +
-                                std::to_string(staging.layout().num_tensors));
+                                std::to_string(expected));
   for (size_t i = 0; i < staging.num_params(); ++i)
     if (!std::isfinite(staging.params()[i]))
       return host::Fail(path, "holds a non-finite weight (parameter " + std::to_string(i) + ")");
@@ -304,7 +313,15 @@ host::Error ReadModelFileInfo(const std::string& path, ModelFileInfo* info) {
   return host::Error{};
 }
 
-uint64_t ParamsHash(const Net& net) { return host::Fnv1a64(net.params(), sizeof(float) * net.num_params()); }
+// The parameters' bytes, and batch norm's running statistics and counts after them where there are any.
+uint64_t ParamsHash(const Net& net) {
+  std::string bytes(reinterpret_cast<const char*>(net.params()), sizeof(float) * net.num_params());
+  if (net.layout().num_tracked) {
+    bytes.append(reinterpret_cast<const char*>(net.running()), sizeof(float) * net.layout().num_running);
+    bytes.append(reinterpret_cast<const char*>(net.tracked()), sizeof(int64_t) * net.layout().num_tracked);
+  }
+  return host::Fnv1a64(bytes.data(), bytes.size());
+}
 
 }  // namespace cli
 }  // namespace descent

@@ -53,14 +53,20 @@ class Net {
   float* params() { return params_.data(); }
   const float* params() const { return params_.data(); }
   size_t num_params() const { return params_.size(); }
-  internal::ModelRef Ref() { return {&layout_, params_.data(), nullptr}; }
+  // Batch norm's running statistics and num_batches_tracked (nullptr without batch norm).
+  float* running() { return running_.empty() ? nullptr : running_.data(); }
+  const float* running() const { return running_.empty() ? nullptr : running_.data(); }
+  int64_t* tracked() { return tracked_.empty() ? nullptr : tracked_.data(); }
+  const int64_t* tracked() const { return tracked_.empty() ? nullptr : tracked_.data(); }
+  internal::ModelRef Ref() { return {&layout_, params_.data(), nullptr, running(), tracked()}; }
   InputTransform& transform() { return transform_; }
   const InputTransform& transform() const { return transform_; }
 
  private:
   Architecture architecture_;
   Layout layout_;
-  std::vector<float> params_;
+  std::vector<float> params_, running_;
+  std::vector<int64_t> tracked_;
   InputTransform transform_;
 };
 
@@ -82,6 +88,8 @@ class TrainWorkspace {
   std::vector<uint8_t> labels8_;
   std::vector<uint16_t> labels16_;
   internal::InputRows rows_;  // LeanPlan: the rows of the last Load, where they are
+ public:
+  uint64_t noise[2] = {};  // dropout's seed and step (descent/workspace.h's WorkRef::noise)
 };
 
 // Checks a data set against the model and puts its targets in the form the loss takes:

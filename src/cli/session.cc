@@ -145,6 +145,8 @@ class Run {
 
   // descent::TrainStep on the run-time model, on the workspace's plan.
   Status TrainStep(size_t rows, float* loss) {
+    // Dropout's masks from the run's seed and the step: a resumed run draws the same ones.
+    ws_.noise[0] = config_.seed, ws_.noise[1] = opt_->clock().step;
     if (ws_.layout().lean)
       return internal::TrainStepOn<true>(net_.Ref(), ws_.Ref(), *opt_, rows, loss, pf_, config_.clip);
     return internal::TrainStepOn<false>(net_.Ref(), ws_.Ref(), *opt_, rows, loss, pf_, config_.clip);

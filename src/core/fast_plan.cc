@@ -21,7 +21,14 @@ Status Forward(ModelRef model, WorkRef work, size_t rows, const ParallelFor& pf)
 
 Status ForwardBackward(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf) {
   const Layout& w = *work.layout;
+  // Training: batch norm normalizes with the batch's statistics (torch refuses a single value per
+  // channel) and dropout draws this step's masks.
+  for (size_t i = 0; i < w.num_layers; ++i)
+    if (w.layers[i].kind == LayerKind::kBatchNorm && rows * w.layers[i].in_shape.positions() < 2)
+      return Status::kInvalidArgument;
+  work.training = true;
   if (Status s = Forward(model, work, rows, pf); s != Status::kOk) return s;
+  if (work.noise) ++work.noise[1];
   if (Status s = LossAndOutputGradient(w, work, rows, pf); s != Status::kOk) return s;
   double sum = 0.0;
   for (size_t r = 0; r < rows; ++r) sum += work.row_loss[r];

@@ -42,6 +42,10 @@ void InitFanIn(const ModelRef& model, size_t i, Rng& rng) {
   }
 }
 
+void ActivationPass(const ActivationSpec& act, const float* z, float* y, size_t n) {
+  kernels::ActiveKernels().activation_forward(act, z, y, n);
+}
+
 void BelowDerivative(const WorkRef& work, size_t i, size_t r0, size_t r1) {
   const Layout& l = *work.layout;
   const ActivationSpec& act = l.act_of(i - 1);

@@ -60,10 +60,11 @@ std::string EncodeSafetensors(const std::vector<TensorRef>& tensors, const Metad
   for (size_t t = 0; t < tensors.size(); ++t) {
     size_t count = 1;
     for (size_t d : tensors[t].shape) count *= d;
-    header += (t ? "," : "") + JsonQuote(tensors[t].name) + ":{\"dtype\":\"F32\",\"shape\":" +
-              ShapeString(tensors[t].shape) + ",\"data_offsets\":[" + std::to_string(offset) + "," +
-              std::to_string(offset + 4 * count) + "]}";
-    offset += 4 * count;
+    const size_t bytes = (tensors[t].is_i64 ? 8 : 4) * count;
+    header += (t ? "," : "") + JsonQuote(tensors[t].name) + ":{\"dtype\":\"" + (tensors[t].is_i64 ? "I64" : "F32") +
+              "\",\"shape\":" + ShapeString(tensors[t].shape) + ",\"data_offsets\":[" + std::to_string(offset) + "," +
+              std::to_string(offset + bytes) + "]}";
+    offset += bytes;
   }
   header += "}";
   while (header.size() % 8 != 0) header += ' ';  // the data starts 8-byte aligned
@@ -74,7 +75,8 @@ std::string EncodeSafetensors(const std::vector<TensorRef>& tensors, const Metad
   for (const TensorRef& t : tensors) {
     size_t count = 1;
     for (size_t d : t.shape) count *= d;
-    out.append(reinterpret_cast<const char*>(t.data), 4 * count);
+    if (t.is_i64) out.append(reinterpret_cast<const char*>(t.ints), 8 * count);
+    else out.append(reinterpret_cast<const char*>(t.data), 4 * count);
   }
   return out;
 }
@@ -92,9 +94,21 @@ const std::string* Safetensors::Meta(const std::string& key) const {
 }
 
 Error Safetensors::CheckF32(const std::string& name, const std::vector<size_t>& shape) const {
+  return Check(name, shape, "F32");
+}
+
+Error Safetensors::Read(const TensorRef& t) const {
+  if (Error e = Check(t)) return e;
+  const Entry* e = Find(t.name);
+  memcpy(t.is_i64 ? static_cast<void*>(const_cast<int64_t*>(t.ints)) : static_cast<void*>(const_cast<float*>(t.data)),
+         bytes.data() + data_start + e->begin, e->end - e->begin);
+  return Error{};
+}
+
+Error Safetensors::Check(const std::string& name, const std::vector<size_t>& shape, const std::string& dtype) const {
   const Entry* e = Find(name);
   if (!e) return Fail(path, "has no tensor \"" + name + "\"");
-  if (e->dtype != "F32") return Fail(path, "tensor \"" + name + "\" has dtype " + e->dtype + ", expected F32");
+  if (e->dtype != dtype) return Fail(path, "tensor \"" + name + "\" has dtype " + e->dtype + ", expected " + dtype);
   if (e->shape != shape)
     return Fail(path, "tensor \"" + name + "\" has shape " + ShapeString(e->shape) + ", expected " + ShapeString(shape));
   return Error{};
@@ -232,7 +246,7 @@ std::string EncodeWithChecksums(const std::vector<TensorRef>& tensors, Metadata 
   for (const TensorRef& t : tensors) {
     size_t n = 1;
     for (size_t d : t.shape) n *= d;
-    crc = Crc32(t.data, n * sizeof(float), crc);
+    crc = t.is_i64 ? Crc32(t.ints, n * sizeof(int64_t), crc) : Crc32(t.data, n * sizeof(float), crc);
   }
   metadata.push_back({"tensor_crc32", Hex32(crc)});
   metadata.push_back({"header_crc32", kZeroCrc});
@@ -278,12 +292,23 @@ std::string TensorName(const Layout& l, const ParamTensor& t) {
   return module + (t.is_bias ? ".bias" : ".weight");
 }
 
-std::vector<TensorRef> WeightTensors(const Layout& l, const float* params) {
+std::vector<TensorRef> WeightTensors(const Layout& l, const float* params, const float* running,
+                                     const int64_t* tracked) {
   std::vector<TensorRef> tensors;
-  for (size_t k = 0; k < l.num_tensors; ++k) {
-    const ParamTensor& t = l.tensors[k];
-    const std::vector<size_t> shape(t.shape, t.shape + t.dims);
-    tensors.push_back({TensorName(l, t), shape, params ? params + t.offset : nullptr});
+  size_t k = 0;
+  for (size_t i = 0; i < l.num_layers; ++i) {
+    for (; k < l.num_tensors && l.tensors[k].layer == i; ++k) {
+      const ParamTensor& t = l.tensors[k];
+      const std::vector<size_t> shape(t.shape, t.shape + t.dims);
+      tensors.push_back({TensorName(l, t), shape, params ? params + t.offset : nullptr});
+    }
+    const Layer& d = l.layers[i];
+    if (d.kind != LayerKind::kBatchNorm) continue;
+    const std::string module = std::to_string(d.module) + ".";
+    const size_t C = d.in_shape.c;
+    tensors.push_back({module + "running_mean", {C}, running ? running + d.running : nullptr});
+    tensors.push_back({module + "running_var", {C}, running ? running + d.running + C : nullptr});
+    tensors.push_back({module + "num_batches_tracked", {}, nullptr, tracked ? tracked + d.tracked : nullptr, true});
   }
   return tensors;
 }

@@ -20,6 +20,8 @@ struct TensorRef {
   std::string name;
   std::vector<size_t> shape;
   const float* data;  // product(shape) floats
+  const int64_t* ints = nullptr;  // instead: product(shape) int64s (I64, e.g. num_batches_tracked)
+  bool is_i64 = false;
 };
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
@@ -47,8 +49,12 @@ struct Safetensors {
   const Entry* Find(const std::string& name) const;  // linear: files hold a few tensors
   // Whether tensor `name` is there, F32, of exactly `shape` (the error names it and both shapes).
   Error CheckF32(const std::string& name, const std::vector<size_t>& shape) const;
+  Error Check(const std::string& name, const std::vector<size_t>& shape, const std::string& dtype) const;
+  Error Check(const TensorRef& t) const { return Check(t.name, t.shape, t.is_i64 ? "I64" : "F32"); }
   // Copies tensor `name` into dst after checking it is F32 of exactly `shape`.
   Error ReadF32(const std::string& name, const std::vector<size_t>& shape, float* dst) const;
+  // Copies tensor t (F32 or I64 as t says) into where t points, after checking it.
+  Error Read(const TensorRef& t) const;
   const std::string* Meta(const std::string& key) const;
 };
 
@@ -70,8 +76,11 @@ std::string ShapeString(const std::vector<size_t>& shape);
 // notebook's SimpleNet's (`linears.{i}.weight`), as the layout says.
 std::string TensorName(const Layout& layout, const ParamTensor& tensor);
 // A model's parameter tensors (params: layout.num_params floats in state_dict order, or
-// nullptr for the names and shapes alone) under their names, with torch's shapes.
-std::vector<TensorRef> WeightTensors(const Layout& layout, const float* params);
+// nullptr for the names and shapes alone) under their names, with torch's shapes, and batch
+// norm's buffers (running_mean, running_var, num_batches_tracked: I64 []) after each one's
+// parameters, as torch's state_dict lists them.
+std::vector<TensorRef> WeightTensors(const Layout& layout, const float* params, const float* running = nullptr,
+                                     const int64_t* tracked = nullptr);
 
 // The checksums descent writes into its files' metadata: tensor_crc32 over the tensor data in file
 // order and header_crc32 over the whole JSON header (metadata included) with its own value zeroed.

@@ -181,8 +181,10 @@ class SimpleNet(torch.nn.Module):
 def write_safetensors(path, tensors):
     header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
     for name, t in tensors.items():
-        raw = t.detach().contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        i64 = t.dtype == torch.int64  # batch norm's num_batches_tracked
+        raw = t.detach().contiguous().numpy().astype("<i8" if i64 else "<f4").tobytes()
+        header[name] = {"dtype": "I64" if i64 else "F32", "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     text = json.dumps(header, separators=(",", ":")).encode()

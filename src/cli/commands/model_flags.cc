@@ -173,7 +173,15 @@ host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSp
   return data;
 }
 
+// LeanPlan runs Linear layers only, for now: anything else is refused, not run another way.
+void CheckPlan(const Flags& flags, const ModelSpec& spec) {
+  if (spec.lean && !spec.architecture.MakeLayout().all_linear())
+    flags.Usage("--plan lean trains Linear layers only, for now: convolutions, pooling, batch norm and dropout "
+                "need --plan fast");
+}
+
 void SetUpModel(const Flags& flags, const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session) {
+  CheckPlan(flags, spec);
   // What is trained can be saved and read back (eval, --resume): refused before any work.
   const size_t params = spec.architecture.MakeLayout().num_params;
   if (params > kMaxFileParams)
@@ -218,6 +226,7 @@ void PrepareSavedModel(const Flags& flags, const std::string& path, const std::s
     ResolveInput(flags, *data, spec);  // a --net model without its shape takes the data's
     transform = UniformScale(spec->architecture.inputs(), InputScale(*spec, *data));
   }
+  CheckPlan(flags, *spec);
   session->Configure(spec->architecture, kEvalRows, spec->lean);
   session->net().transform() = transform;
   OrDie(session->LoadModel(path, /*adopt=*/false));

@@ -54,10 +54,19 @@ DESCENT_LAYER_FUNCTIONS
 namespace pool {
 DESCENT_LAYER_FUNCTIONS
 }  // namespace pool
+namespace batchnorm {
+DESCENT_LAYER_FUNCTIONS
+}  // namespace batchnorm
+namespace dropout {
+DESCENT_LAYER_FUNCTIONS
+}  // namespace dropout
 
 // torch's default for Linear and convolutions alike: weight, then bias, uniform in
 // [-1/sqrt(fan_in), 1/sqrt(fan_in)), in memory order from one stream.
 void InitFanIn(const ModelRef& model, size_t i, Rng& rng);
+
+// The activation after a layer, as its own pass over n values (not ReLU: the layers fuse it).
+void ActivationPass(const ActivationSpec& act, const float* z, float* y, size_t n);
 
 // After layer i's input gradient (rows [r0, r1) of dy[i - 1]): the derivative of the
 // activation after layer i - 1 (ReLU: zero where its output is not positive).
@@ -70,6 +79,8 @@ void BelowDerivative(const WorkRef& work, size_t i, size_t r0, size_t r1);
     case LayerKind::kLinear: return linear::call; \
     case LayerKind::kConv: return conv::call;     \
     case LayerKind::kPool: return pool::call;     \
+    case LayerKind::kBatchNorm: return batchnorm::call; \
+    case LayerKind::kDropout: return dropout::call; \
   }
 // LeanPlan and inference refuse other kinds before they run (Layout::all_linear).
 #define DESCENT_LEAN_DISPATCH(call)               \
