@@ -27,6 +27,15 @@ std::string Number(double v) {
   snprintf(buf, sizeof(buf), "%.9g", v);
   return buf;
 }
+// The shortest text that reads back as the same float: 0.2, not 0.200000003.
+std::string FloatText(float v) {
+  char buf[32];
+  for (int digits = 6; digits <= 9; ++digits) {
+    snprintf(buf, sizeof(buf), "%.*g", digits, static_cast<double>(v));
+    if (strtof(buf, nullptr) == v) break;
+  }
+  return buf;
+}
 
 std::string Trim(const std::string& s) {
   size_t b = 0, e = s.size();
@@ -277,18 +286,18 @@ std::string Module::Spec() const {
              (count_include_pad ? "" : ",count_include_pad=false") + ")";
     case Kind::kGlobalPool: return "adaptiveavgpool" + d + "1)";
     case Kind::kBatchNorm: {
-      std::string args = (eps != 1e-5f ? ",eps=" + Number(eps) : "") + (momentum != 0.1f ? ",momentum=" + Number(momentum) : "") +
+      std::string args = (eps != 1e-5f ? ",eps=" + FloatText(eps) : "") + (momentum != 0.1f ? ",momentum=" + FloatText(momentum) : "") +
                          (bias ? "" : ",affine=false");
       return "batchnorm" + d.substr(0, 2) + (args.empty() ? "" : "(" + args.substr(1) + ")");
     }
-    case Kind::kDropout: return p == 0.5f ? "dropout" : "dropout(" + Number(p) + ")";
+    case Kind::kDropout: return p == 0.5f ? "dropout" : "dropout(" + FloatText(p) + ")";
     case Kind::kFlatten: return "flatten";
     case Kind::kIdentity: return "identity";
     case Kind::kActivation: break;
   }
   switch (act.kind) {
     case ActivationKind::kRelu: return "relu";
-    case ActivationKind::kLeakyRelu: return "leakyrelu(" + Number(act.negative_slope) + ")";
+    case ActivationKind::kLeakyRelu: return "leakyrelu(" + FloatText(act.negative_slope) + ")";
     case ActivationKind::kTanh: return "tanh";
     case ActivationKind::kSigmoid: return "sigmoid";
     case ActivationKind::kGelu: return "gelu";

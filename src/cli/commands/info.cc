@@ -35,7 +35,7 @@ void PrintModel(const ModelSpec& spec, size_t batch) {
   printf("%-4s %-26s %-14s %s\n", "#", "module", "output", "parameters");
   std::vector<size_t> shape = a.input_shape;
   printf("%-4s %-26s %-14s\n", "", "input", host::ShapeString(shape).c_str());
-  size_t layer = 0;
+  size_t layer = 0;  // the layout's entry of each module that is one (not activations, flatten, identity)
   for (size_t i = 0; i < a.modules.size(); ++i) {
     const Module& m = a.modules[i];
     std::string params = "0";
@@ -43,20 +43,38 @@ void PrintModel(const ModelSpec& spec, size_t batch) {
       size_t features = 1;
       for (size_t d : shape) features *= d;
       shape = {features};
-    } else if (m.kind == Module::Kind::kLinear) {
-      shape = {m.out};
+    } else if (m.kind != Module::Kind::kActivation && m.kind != Module::Kind::kIdentity) {
       const Layer& d = l.layers[layer];
-      params = Grouped(d.in * d.out + (d.has_bias ? d.out : 0)) + " ";
-      for (size_t t = 0; t < l.num_tensors; ++t)
-        if (l.tensors[t].layer == layer) params += " " + tensors[t].name + " " + host::ShapeString(tensors[t].shape);
+      const Shape& s = d.out_shape;
+      if (m.kind == Module::Kind::kLinear) shape = {s.c};
+      else if (m.kind != Module::Kind::kBatchNorm && m.kind != Module::Kind::kDropout)  // batch norm, dropout: as before
+        shape = m.one_d ? std::vector<size_t>{s.c, s.w} : std::vector<size_t>{s.c, s.h, s.w};
+      size_t count = 0;
+      std::string names;
+      for (const host::TensorRef& t : tensors) {
+        if (t.name.compare(0, std::to_string(d.module).size() + 1, std::to_string(d.module) + ".") != 0 &&
+            t.name.compare(0, 8 + std::to_string(layer).size(), "linears." + std::to_string(layer) + ".") != 0)
+          continue;
+        size_t n = 1;
+        for (size_t k : t.shape) n *= k;
+        if (t.name.find("running_") == std::string::npos && !t.is_i64) count += n;
+        names += " " + t.name + " " + host::ShapeString(t.shape);
+      }
+      params = Grouped(count) + " " + names;
       ++layer;
     }
     printf("%-4zu %-26s %-14s %s\n", i, m.Spec().c_str(), host::ShapeString(shape).c_str(), params.c_str());
   }
   printf("parameters: %s (%s bytes as float32)\n", Grouped(l.num_params).c_str(), Grouped(4 * l.num_params).c_str());
-  printf("workspace at batch %zu: fast %s bytes, lean %s bytes, inference %s bytes\n", batch,
-         Grouped(TrainingBytes(a, batch, false)).c_str(), Grouped(TrainingBytes(a, batch, true)).c_str(),
-         Grouped(4 * InferencePlan::Of(l, batch).floats).c_str());
+  if (l.num_running)
+    printf("buffers: %s running statistics (%s bytes), %zu batch counts\n", Grouped(l.num_running).c_str(),
+           Grouped(4 * l.num_running).c_str(), l.num_tracked);
+  if (l.all_linear())
+    printf("workspace at batch %zu: fast %s bytes, lean %s bytes, inference %s bytes\n", batch,
+           Grouped(TrainingBytes(a, batch, false)).c_str(), Grouped(TrainingBytes(a, batch, true)).c_str(),
+           Grouped(4 * InferencePlan::Of(l, batch).floats).c_str());
+  else  // LeanPlan and the inference workspace run Linear layers only, for now
+    printf("workspace at batch %zu: fast %s bytes\n", batch, Grouped(TrainingBytes(a, batch, false)).c_str());
 }
 
 }  // namespace
