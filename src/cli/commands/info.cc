@@ -51,10 +51,9 @@ void PrintModel(const ModelSpec& spec, size_t batch) {
         shape = m.one_d ? std::vector<size_t>{s.c, s.w} : std::vector<size_t>{s.c, s.h, s.w};
       size_t count = 0;
       std::string names;
+      const std::string prefix = l.sequential_names ? std::to_string(d.module) + "." : "linears." + std::to_string(layer) + ".";
       for (const host::TensorRef& t : tensors) {
-        if (t.name.compare(0, std::to_string(d.module).size() + 1, std::to_string(d.module) + ".") != 0 &&
-            t.name.compare(0, 8 + std::to_string(layer).size(), "linears." + std::to_string(layer) + ".") != 0)
-          continue;
+        if (t.name.compare(0, prefix.size(), prefix) != 0) continue;
         size_t n = 1;
         for (size_t k : t.shape) n *= k;
         if (t.name.find("running_") == std::string::npos && !t.is_i64) count += n;
