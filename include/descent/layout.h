@@ -102,8 +102,8 @@ struct Layer {
 };
 
 // The element type of a workspace buffer (int8 joins with quantized layers).
-enum class Dtype : uint8_t { kFloat32 };
-constexpr size_t SizeOf(Dtype) { return 4; }
+enum class Dtype : uint8_t { kFloat32, kUint8 };
+constexpr size_t SizeOf(Dtype t) { return t == Dtype::kUint8 ? 1 : 4; }
 
 // A named buffer of a plan: where it starts in the workspace (bytes, a multiple of kAlign)
 // and what it holds.
@@ -166,6 +166,12 @@ struct Layout {
   Slot columns;
   // FastPlan, batch norm: the batch's mean and 1/sqrt(var + eps) per channel, for the backward pass.
   Slot norm[kMaxLayers] = {};
+  // LeanPlan with convolutions or pooling (streamed: one sample at a time, see StreamBuffers):
+  // each max pooling's argmax (the tap in its window) for one sample, the whole step's gradient,
+  // and one column of a convolution's output gradient.
+  Slot argmax[kMaxLayers] = {};
+  Slot grads;
+  Slot dy_column;
   size_t workspace_bytes = 0;
 
   constexpr size_t inputs() const { return sizes[0]; }
@@ -199,6 +205,27 @@ struct Layout {
       if (layers[i].kind == LayerKind::kDropout) return true;
     return false;
   }
+  // Whether layer i (a convolution) hands its outputs straight to the max pooling after it: the
+  // streamed LeanPlan then keeps only the pooled values and their argmax, never the convolution's
+  // whole output (the derivative of ReLU, or of none, is read off the pooled value).
+  constexpr bool FusedIntoPool(size_t i) const {
+    return layers[i].kind == LayerKind::kConv && i + 1 < num_layers && layers[i + 1].kind == LayerKind::kPool &&
+           layers[i + 1].pool == PoolKind::kMax && layers[i + 1].act.kind == ActivationKind::kIdentity &&
+           (layers[i].act.kind == ActivationKind::kRelu || layers[i].act.kind == ActivationKind::kIdentity);
+  }
+  // Whether the streamed LeanPlan runs this model: convolutions, pooling, Linear layers and
+  // activations (batch norm needs the whole batch's statistics; dropout is not streamed yet);
+  // max pooling windows of at most 256 taps (the argmax is a byte); no frozen layers; the first
+  // layer a convolution or a Linear (the others read the caller's rows in place).
+  constexpr bool streamable() const {
+    if (frozen > 0 || num_layers == 0 || layers[0].kind == LayerKind::kPool) return false;
+    for (size_t i = 0; i < num_layers; ++i) {
+      const Layer& d = layers[i];
+      if (d.kind == LayerKind::kBatchNorm || d.kind == LayerKind::kDropout) return false;
+      if (d.kind == LayerKind::kPool && d.pool == PoolKind::kMax && d.window.kh * d.window.kw > 256) return false;
+    }
+    return true;
+  }
   // This model with a training plan for max_batch rows.
   constexpr Layout Planned(size_t batch, bool lean_plan) const {
     Layout l = *this;
@@ -206,7 +233,7 @@ struct Layout {
     l.lean = lean_plan;
     l.workspace_bytes = 0;
     if (batch == 0) return l;
-    size_t at = lean_plan ? l.LeanBuffers() : l.FastBuffers();
+    size_t at = !lean_plan ? l.FastBuffers() : l.all_linear() ? l.LeanBuffers() : l.StreamBuffers();
     l.targets = F32(at);
     at += HasClassTargets(loss.kind) ? 0 : batch * outputs();
     l.workspace_bytes = at * SizeOf(Dtype::kFloat32);
@@ -302,6 +329,53 @@ struct Layout {
     }
     grad_row = F32(at);
     return at + row + column;
+  }
+  // LeanPlan with convolutions or pooling: the step runs the samples one at a time, twice (the
+  // first pass only keeps the outputs, for the loss over the whole batch; the second runs each
+  // sample forward again and backward, adding to the step's gradient), so every buffer holds one
+  // sample but the outputs, their gradient and the gradient of the parameters. A convolution
+  // followed by max pooling keeps neither its output nor its output's gradient (FusedIntoPool).
+  constexpr size_t StreamBuffers() {
+    const size_t n = num_layers;
+    size_t at = 0;
+    auto take = [&](size_t floats) {
+      const Slot s = F32(at);
+      at += Padded(floats);
+      return s;
+    };
+    for (size_t j = 1; j < n; ++j) {
+      if (FusedIntoPool(j - 1)) continue;
+      act[j] = take(sizes[j]);
+      keeps_pre[j] = NeedsPre(j);
+      if (keeps_pre[j]) pre[j] = take(sizes[j]);
+    }
+    act[n] = take(max_batch * Padded(sizes[n]));  // every sample's outputs: the loss is over the batch
+    keeps_pre[n] = NeedsPre(n);
+    if (keeps_pre[n]) pre[n] = take(max_batch * Padded(sizes[n]));
+    dy[n - 1] = take(max_batch * Padded(sizes[n]));
+    // The other output gradients alternate between two buffers from the top down, each sized
+    // for what passes through it (a fused convolution's is never kept).
+    size_t sizes_of[2] = {0, 0}, k = 0;
+    for (size_t i = n - 1; i-- > 0;)
+      if (!FusedIntoPool(i)) sizes_of[k % 2] = Max(sizes_of[k % 2], sizes[i + 1]), ++k;
+    const Slot buffers[2] = {take(sizes_of[0]), take(sizes_of[1])};
+    k = 0;
+    for (size_t i = n - 1; i-- > 0;)
+      if (!FusedIntoPool(i)) dy[i] = buffers[k++ % 2];
+    size_t bytes = 0, outs = 0;  // the fused poolings' argmax bytes, the widest output column
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0 && FusedIntoPool(i - 1)) bytes += Padded(layers[i].out);
+      if (layers[i].kind == LayerKind::kConv) outs = Max(outs, layers[i].out_shape.c);
+    }
+    dy_column = take(outs);
+    grads = take(num_trainable);
+    size_t byte_at = at * SizeOf(Dtype::kFloat32);
+    for (size_t i = 1; i < n; ++i)
+      if (FusedIntoPool(i - 1)) {
+        argmax[i] = Slot{byte_at, Dtype::kUint8};
+        byte_at += Padded(layers[i].out);
+      }
+    return at + bytes / SizeOf(Dtype::kFloat32);
   }
   static constexpr size_t Max(size_t a, size_t b) { return a > b ? a : b; }
 };

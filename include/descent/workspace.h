@@ -98,7 +98,9 @@ class Workspace : public internal::PlanBlock<Plan::kLean, Net::kNumTrainable>,
                   public internal::NoiseBlock<Net::kLayout.has_dropout()> {
  public:
   static_assert(kMaxBatch > 0, "the workspace needs room for at least one row");
-  static_assert(!Plan::kLean || Net::kLayout.all_linear(), "LeanPlan trains Linear layers only, for now");
+  static_assert(!Plan::kLean || Net::kLayout.all_linear() || Net::kLayout.streamable(),
+                "LeanPlan trains Linear layers, convolutions and pooling (not batch norm, dropout or frozen layers "
+                "with them, nor pooling first)");
   static constexpr bool kLean = Plan::kLean;
   static constexpr Layout kLayout = Net::kLayout.Planned(kMaxBatch, kLean);
   static constexpr size_t kMaxRows = kMaxBatch;

@@ -38,8 +38,9 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t rows, const Tak
 Status LeanForward(ModelRef model, WorkRef work, size_t rows) {
   const Layout& l = *work.layout;
   if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
-  if (!HasInput(work) || !l.all_linear()) return Status::kInvalidArgument;  // nothing loaded; not yet lean
+  if (!HasInput(work) || !(l.all_linear() || l.streamable())) return Status::kInvalidArgument;
   if (Status s = CheckModel(model); s != Status::kOk) return s;
+  if (!l.all_linear()) return StreamForward(model, work, rows);
   for (size_t i = 0; i < l.num_layers; ++i) LeanForwardLayer(l, model, work, i, rows);
   return Status::kOk;
 }
@@ -47,6 +48,7 @@ Status LeanForward(ModelRef model, WorkRef work, size_t rows) {
 Status LeanTrainStep(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf,
                      const GradClip& clip, const GradientSink& sink) {
   const Layout& l = *work.layout;
+  if (!l.all_linear()) return StreamTrainStep(model, work, rows, loss, pf, clip, sink);
   auto forward_and_loss = [&]() {
     if (Status s = LeanForward(model, work, rows); s != Status::kOk) return s;
     return LossAndOutputGradient(l, work, rows, pf);

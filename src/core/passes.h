@@ -51,8 +51,12 @@ void SplitRows(const ParallelFor& pf, size_t n, size_t grain, const F& f) {
 // 132/124 and 36/28). Where tiles have 6 rows a range ends in up to 5 single rows.
 constexpr size_t kRowGrain = 4;
 
-// LeanPlan's forward pass (src/core/lean_plan.cc).
+// LeanPlan's forward pass (src/core/lean_plan.cc), and its streamed one for models with
+// convolutions (stream_plan.cc) with the streamed training step.
 Status LeanForward(ModelRef model, WorkRef work, size_t rows);
+Status StreamForward(ModelRef model, WorkRef work, size_t rows);
+Status StreamTrainStep(ModelRef model, WorkRef work, size_t rows, float* loss, const ParallelFor& pf,
+                       const GradClip& clip, const GradientSink& sink);
 
 }  // namespace internal
 }  // namespace descent

@@ -179,11 +179,12 @@ host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSp
   return data;
 }
 
-// LeanPlan runs Linear layers only, for now: anything else is refused, not run another way.
+// What LeanPlan cannot run is refused, not run another way.
 void CheckPlan(const Flags& flags, const ModelSpec& spec) {
-  if (spec.lean && !spec.architecture.MakeLayout().all_linear())
-    flags.Usage("--plan lean trains Linear layers only, for now: convolutions, pooling, batch norm and dropout "
-                "need --plan fast");
+  const Layout l = spec.architecture.MakeLayout();
+  if (spec.lean && !l.all_linear() && !l.streamable())
+    flags.Usage("--plan lean trains Linear layers, convolutions and pooling: batch norm and dropout (and pooling "
+                "as the first layer) need --plan fast");
 }
 
 void SetUpModel(const Flags& flags, const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session) {

@@ -7,13 +7,19 @@
 //                channel, never by sample, so a plan that streams samples continues the chain;
 //                db[o] = the sum of dy[n, o, p] in the same order;
 //   input grad   dcol_n[k, p] = fma chain over o of W[o, k] * dy[n, o, p], folded back
-//                (col2im) in the order of k then p, then the derivative of the activation below.
+//                (col2im) in the order of p then k, then the derivative of the activation below.
+// LeanPlan streams one sample at a time through the same chains: one output position p at a
+// time, with the column of output gradients at p (StreamBackward).
 // k runs over (input channel of the group, ky, kx), torch's weight layout [out, in/groups, kh, kw].
+#include <stddef.h>
 #include <string.h>
+
+#include <cmath>
 
 #include "src/core/layers/layer_ops.h"
 #include "src/core/passes.h"
 #include "src/kernels/kernels.h"
+#include "src/kernels/scalar_math.h"
 
 namespace descent {
 namespace internal {
@@ -60,18 +66,32 @@ void Unroll(const Layer& d, const float* x, float* col, bool transposed) {
       }
 }
 
-// dx += the unrolled gradient folded back, in the order of k, then p.
-void Fold(const Layer& d, const float* dcol, float* dx) {
+// Where tap k = (c, ky, kx) of output position (oy, ox) reads the input: its index, or -1 in the padding.
+ptrdiff_t TapIndex(const Layer& d, size_t c, size_t ky, size_t kx, size_t oy, size_t ox) {
   const Window& w = d.window;
-  const size_t positions = d.out_shape.positions(), plane = d.in_shape.positions();
-  for (size_t c = 0; c < d.in_shape.c; ++c)
+  const size_t iy = oy * w.sh + ky * w.dh, ix = ox * w.sw + kx * w.dw;  // padded coordinates
+  if (iy < w.top || iy - w.top >= d.in_shape.h || ix < w.left || ix - w.left >= d.in_shape.w) return -1;
+  return static_cast<ptrdiff_t>((c * d.in_shape.h + iy - w.top) * d.in_shape.w + ix - w.left);
+}
+
+// Calls f(k, index) for every tap k of output position p, in the order of k (index -1: padding).
+template <class F>
+void ForEachTapOf(const Layer& d, size_t p, const F& f) {
+  const Window& w = d.window;
+  const size_t oy = p / d.out_shape.w, ox = p % d.out_shape.w;
+  for (size_t c = 0, k = 0; c < d.in_shape.c; ++c)
     for (size_t ky = 0; ky < w.kh; ++ky)
-      for (size_t kx = 0; kx < w.kw; ++kx) {
-        const float* row = dcol + ((c * w.kh + ky) * w.kw + kx) * Padded(positions);
-        ForEachTap(d, dx + c * plane, ky, kx, [&](size_t p, const float* v) {
-          if (v) *const_cast<float*>(v) += row[p];
-        });
-      }
+      for (size_t kx = 0; kx < w.kw; ++kx, ++k) f(k, TapIndex(d, c, ky, kx, oy, ox));
+}
+
+// dx += the unrolled gradient folded back, in the order of p, then k (the order LeanPlan's
+// stream reaches them).
+void Fold(const Layer& d, const float* dcol, float* dx) {
+  const size_t positions = d.out_shape.positions();
+  for (size_t p = 0; p < positions; ++p)
+    ForEachTapOf(d, p, [&](size_t k, ptrdiff_t at) {
+      if (at >= 0) dx[at] += dcol[k * Padded(positions) + p];
+    });
 }
 
 }  // namespace
@@ -152,6 +172,65 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows,
     }
     BelowDerivative(work, i, r0, r1);
   });
+}
+
+// ---- LeanPlan, streamed: sample n alone ----
+
+DESCENT_FMA_CLONES float OutputAt(const ModelRef& model, const WorkRef& work, size_t i, size_t n, size_t o, size_t p) {
+  const Layer& d = work.layout->layers[i];
+  const size_t kg = d.fan_in(), og = d.out_shape.c / d.groups, first = o / og * kg;  // the group's first tap
+  const float* w = model.at(d.weight) + o * kg;
+  const SampleIn x = StreamIn(work, i, n);
+  float acc = 0.0f;
+  ForEachTapOf(d, p, [&](size_t k, ptrdiff_t at) {
+    if (k >= first && k < first + kg) acc = std::fma(w[k - first], at >= 0 ? x[static_cast<size_t>(at)] : 0.0f, acc);
+  });
+  if (d.has_bias) acc = acc + model.at(d.bias)[o];
+  return d.act.kind == ActivationKind::kRelu && acc < 0.0f ? 0.0f : acc;  // matmul's relu; OwnPass after
+}
+
+void StreamForward(const ModelRef& model, const WorkRef& work, size_t i, size_t n) {
+  const Layout& l = *work.layout;
+  if (l.FusedIntoPool(i)) return;  // the max pooling above asks for the outputs its windows cover
+  const Layer& d = l.layers[i];
+  const size_t P = d.out_shape.positions();
+  float* z = StreamPre(work, i, n);
+  for (size_t o = 0; o < d.out_shape.c; ++o)
+    for (size_t p = 0; p < P; ++p) z[o * P + p] = OutputAt(model, work, i, n, o, p);
+  if (OwnPass(d.act)) K().activation_forward(d.act, z, StreamOut(work, i, n), d.out);
+}
+
+// Position by position: the column of output gradients at p, then every weight-gradient chain's
+// term of p (the chains run over samples, then positions, as FastPlan's) and the input gradient's
+// sums of p, folded back as Fold does.
+DESCENT_FMA_CLONES void StreamBackward(const ModelRef& model, const WorkRef& work, size_t i, size_t n) {
+  const Layout& l = *work.layout;
+  const Layer& d = l.layers[i];
+  const size_t P = d.out_shape.positions(), kg = d.fan_in(), og = d.out_shape.c / d.groups, C = d.out_shape.c;
+  const bool fused = l.FusedIntoPool(i), input_gradient = i > l.frozen;
+  const float* dy = fused ? nullptr : StreamDy(work, i, n);
+  float* column = work.F(l.dy_column);
+  float* gw = work.F(l.grads) + (d.weight - l.trainable_begin);
+  float* gb = d.has_bias ? work.F(l.grads) + (d.bias - l.trainable_begin) : nullptr;
+  const float* w = model.at(d.weight);
+  const SampleIn x = StreamIn(work, i, n);
+  float* dx = input_gradient ? work.F(l.dy[i - 1]) : nullptr;
+  if (dx) memset(dx, 0, d.in * sizeof(float));
+  for (size_t p = 0; p < P; ++p) {
+    for (size_t o = 0; o < C; ++o) column[o] = fused ? pool::FusedGradientAt(work, i + 1, n, o, p) : dy[o * P + p];
+    ForEachTapOf(d, p, [&](size_t k, ptrdiff_t at) {
+      const float v = at >= 0 ? x[static_cast<size_t>(at)] : 0.0f;
+      const size_t g = k / kg;
+      for (size_t o = g * og; o < (g + 1) * og; ++o) gw[o * kg + k - g * kg] = std::fma(column[o], v, gw[o * kg + k - g * kg]);
+      if (!dx) return;
+      float acc = 0.0f;
+      for (size_t o = g * og; o < (g + 1) * og; ++o) acc = std::fma(w[o * kg + k - g * kg], column[o], acc);
+      if (at >= 0) dx[at] += acc;
+    });
+    if (gb)
+      for (size_t o = 0; o < C; ++o) gb[o] = gb[o] + column[o];
+  }
+  if (dx) StreamBelowDerivative(work, i);
 }
 
 }  // namespace conv

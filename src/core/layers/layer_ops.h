@@ -11,6 +11,7 @@
 
 #include "descent/rng.h"
 #include "descent/train.h"
+#include "src/core/lean_rows.h"
 
 namespace descent {
 namespace internal {
@@ -44,15 +45,31 @@ struct GradientTake {
   /* Inference, activations transposed ([features, rows]). */                                                   \
   void Infer(const ModelRef& model, const InferRef& work, size_t i, size_t rows, const ParallelFor& pf);
 
+// LeanPlan with convolutions (stream_plan.cc, Layout::StreamBuffers): sample n alone, its
+// forward pass; its backward pass, adding to the step's gradient (work.F(grads)) in the order
+// FastPlan's chains run, and its input gradient into dy[i - 1], through the activation below.
+#define DESCENT_STREAM_LAYER_FUNCTIONS                                              \
+  void StreamForward(const ModelRef& model, const WorkRef& work, size_t i, size_t n); \
+  void StreamBackward(const ModelRef& model, const WorkRef& work, size_t i, size_t n);
+
 namespace linear {
 DESCENT_LAYER_FUNCTIONS
 DESCENT_LEAN_LAYER_FUNCTIONS
+DESCENT_STREAM_LAYER_FUNCTIONS
 }  // namespace linear
 namespace conv {
 DESCENT_LAYER_FUNCTIONS
+DESCENT_STREAM_LAYER_FUNCTIONS
+// Output (o, p) of convolution i for sample n, its activation applied (a max pooling fused
+// with it asks for the outputs its windows cover).
+float OutputAt(const ModelRef& model, const WorkRef& work, size_t i, size_t n, size_t o, size_t p);
 }  // namespace conv
 namespace pool {
 DESCENT_LAYER_FUNCTIONS
+DESCENT_STREAM_LAYER_FUNCTIONS
+// The gradient w.r.t. output (c, p) of the convolution fused into max pooling i, for sample n:
+// what the pooling's backward pass would have left there, through the convolution's ReLU.
+float FusedGradientAt(const WorkRef& work, size_t i, size_t n, size_t c, size_t p);
 }  // namespace pool
 namespace batchnorm {
 DESCENT_LAYER_FUNCTIONS
@@ -71,6 +88,43 @@ void ActivationPass(const ActivationSpec& act, const float* z, float* y, size_t 
 // After layer i's input gradient (rows [r0, r1) of dy[i - 1]): the derivative of the
 // activation after layer i - 1 (ReLU: zero where its output is not positive).
 void BelowDerivative(const WorkRef& work, size_t i, size_t r0, size_t r1);
+
+// Where a streamed layer finds sample n: its input (the caller's row for layer 0, else the
+// one-sample buffer), its output and its output's gradient (the last layer's: row n of the batch's).
+struct SampleIn {
+  InputRow row;
+  float operator[](size_t f) const {
+    if (!row.bytes && !row.shift && !row.scale) return row.floats[f];
+    if (row.bytes && !row.shift && !row.scale) return static_cast<float>(row.bytes[f]) * (1.0f / 256.0f);
+    float v = row.bytes ? static_cast<float>(row.bytes[f]) : row.floats[f];
+    if (row.shift) v = v - row.shift[f];
+    if (row.scale) v = v * row.scale[f];
+    return v;
+  }
+};
+inline SampleIn StreamIn(const WorkRef& work, size_t i, size_t n) {
+  const Layout& l = *work.layout;
+  if (i > 0) return {InputRow{work.F(l.act[i])}};
+  LayerInput x;
+  x.rows = work.input;
+  x.inputs = l.sizes[0];
+  return {x.Row(n)};
+}
+inline float* StreamOut(const WorkRef& work, size_t i, size_t n) {
+  const Layout& l = *work.layout;
+  return work.F(l.act[i + 1]) + (i + 1 == l.num_layers ? n * Padded(l.sizes[i + 1]) : 0);
+}
+inline float* StreamPre(const WorkRef& work, size_t i, size_t n) {
+  const Layout& l = *work.layout;
+  if (!l.keeps_pre[i + 1]) return StreamOut(work, i, n);
+  return work.F(l.pre[i + 1]) + (i + 1 == l.num_layers ? n * Padded(l.sizes[i + 1]) : 0);
+}
+inline float* StreamDy(const WorkRef& work, size_t i, size_t n) {
+  const Layout& l = *work.layout;
+  return work.F(l.dy[i]) + (i + 1 == l.num_layers ? n * Padded(l.sizes[i + 1]) : 0);
+}
+// BelowDerivative for the one sample in dy[i - 1].
+void StreamBelowDerivative(const WorkRef& work, size_t i);
 
 // The plans call layer i through these: one switch over the kinds each (no table of function
 // pointers: on a microcontroller such a table lands in RAM).
@@ -114,8 +168,23 @@ inline void InferLayer(const Layout& layout, const ModelRef& model, const InferR
                        const ParallelFor& pf) {
   DESCENT_LEAN_DISPATCH(Infer(model, work, i, rows, pf))
 }
+// The streamed LeanPlan runs what Layout::streamable allows.
+#define DESCENT_STREAM_DISPATCH(call)             \
+  switch (layout.layers[i].kind) {                \
+    case LayerKind::kLinear: return linear::call; \
+    case LayerKind::kConv: return conv::call;     \
+    case LayerKind::kPool: return pool::call;     \
+    default: return;                              \
+  }
+inline void StreamForwardLayer(const Layout& layout, const ModelRef& model, const WorkRef& work, size_t i, size_t n) {
+  DESCENT_STREAM_DISPATCH(StreamForward(model, work, i, n))
+}
+inline void StreamBackwardLayer(const Layout& layout, const ModelRef& model, const WorkRef& work, size_t i, size_t n) {
+  DESCENT_STREAM_DISPATCH(StreamBackward(model, work, i, n))
+}
 #undef DESCENT_DISPATCH
 #undef DESCENT_LEAN_DISPATCH
+#undef DESCENT_STREAM_DISPATCH
 
 }  // namespace internal
 }  // namespace descent

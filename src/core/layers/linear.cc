@@ -236,6 +236,55 @@ void LeanGradients(const WorkRef& work, size_t i, size_t rows, const GradientTak
   take(d.bias - l.trainable_begin, db, out);
 }
 
+// ---- LeanPlan, streamed (a model with convolutions): sample n alone ----
+
+DESCENT_FMA_CLONES void StreamForward(const ModelRef& model, const WorkRef& work, size_t i, size_t n) {
+  const Layer& d = work.layout->layers[i];
+  const size_t in = d.in, out = d.out;
+  const SampleIn x = StreamIn(work, i, n);
+  float* y = StreamOut(work, i, n);
+  float* z = StreamPre(work, i, n);
+  const float* w = model.at(d.weight);
+  const float* b = BiasOf(model, d);
+  for (size_t o = 0; o < out; ++o) z[o] = 0.0f;
+  for (size_t c = 0; c < in; ++c) {  // zero inputs skipped, as LeanForward
+    const float xc = x[c];
+    if (xc == 0.0f) continue;
+    for (size_t o = 0; o < out; ++o) z[o] = std::fma(xc, w[o * in + c], z[o]);
+  }
+  for (size_t o = 0; o < out; ++o) {
+    const float v = z[o] + (b ? b[o] : 0.0f);
+    z[o] = d.act.kind == ActivationKind::kRelu && v < 0.0f ? 0.0f : v;
+  }
+  if (OwnPass(d.act)) K().activation_forward(d.act, z, y, out);
+}
+
+// The weight and bias gradients continue their chains over the batch's samples; the input
+// gradient is FastPlan's chain over outputs.
+DESCENT_FMA_CLONES void StreamBackward(const ModelRef& model, const WorkRef& work, size_t i, size_t n) {
+  const Layout& l = *work.layout;
+  const Layer& d = l.layers[i];
+  const size_t in = d.in, out = d.out;
+  const float* dy = StreamDy(work, i, n);
+  const SampleIn x = StreamIn(work, i, n);
+  float* gw = work.F(l.grads) + (d.weight - l.trainable_begin);
+  for (size_t o = 0; o < out; ++o)
+    for (size_t c = 0; c < in; ++c) gw[o * in + c] = std::fma(dy[o], x[c], gw[o * in + c]);
+  if (d.has_bias) {
+    float* gb = work.F(l.grads) + (d.bias - l.trainable_begin);
+    for (size_t o = 0; o < out; ++o) gb[o] = gb[o] + dy[o];
+  }
+  if (i == l.frozen) return;
+  const float* w = model.at(d.weight);
+  float* dx = work.F(l.dy[i - 1]);
+  for (size_t c = 0; c < in; ++c) {
+    float acc = 0.0f;
+    for (size_t o = 0; o < out; ++o) acc = std::fma(dy[o], w[o * in + c], acc);
+    dx[c] = acc;
+  }
+  StreamBelowDerivative(work, i);
+}
+
 // ---- Inference ----
 
 void Infer(const ModelRef& model, const InferRef& work, size_t i, size_t rows, const ParallelFor& pf) {
