@@ -310,6 +310,68 @@ TEST_CASE("layers: a compile-time CNN has torch's shapes, and trains") {
   CHECK(net.tracked()[0] == 30);
 }
 
+namespace {
+
+// Trains Net on both plans from the same weights (bytes or float rows, clipping): the weights after.
+template <class Net, class Plan>
+std::vector<float> TrainCnn(bool bytes, const GradClip& clip) {
+  static Net net;
+  static Workspace<Net, 12, Plan> ws;
+  static Optimizer<Adam, Net::kNumTrainable> opt;
+  Init(net, 9);
+  Adam hp;
+  hp.lr = 3e-3;
+  opt.reset(hp);
+  Rng rng(11);
+  std::vector<uint8_t> pixels(30 * Net::kInputs), labels(30);
+  std::vector<float> rows(30 * Net::kInputs);
+  for (size_t k = 0; k < pixels.size(); ++k) {
+    pixels[k] = rng.Below(3) == 0 ? static_cast<uint8_t>(rng.Below(256)) : 0;
+    rows[k] = 2.0f * rng.Uniform01() - 1.0f;
+  }
+  for (uint8_t& y : labels) y = static_cast<uint8_t>(rng.Below(Net::kOutputs));
+  std::vector<uint32_t> order(30);
+  for (size_t epoch = 0; epoch < 2; ++epoch) {
+    EpochOrder(order.data(), 30, 1, epoch, true);
+    for (size_t b = 0; b < 30; b += 12) {
+      const size_t n = b + 12 <= 30 ? 12 : 30 - b;  // 12, 12, 6
+      REQUIRE((bytes ? ws.LoadImages(pixels.data(), labels.data(), order.data() + b, n)
+                     : ws.LoadRows(rows.data(), labels.data(), order.data() + b, n)) == Status::kOk);
+      float loss;
+      REQUIRE(TrainStep(net, ws, opt, n, &loss, {}, clip) == Status::kOk);
+    }
+  }
+  return std::vector<float>(net.params(), net.params() + Net::kNumTrainable);
+}
+
+// The firmware's CNN (a convolution fused into its max pooling, twice), one with average pooling,
+// groups, stride, padding and own-pass activations, and one with overlapping padded max pooling
+// over a dilated convolution and global average pooling; a Conv1d net.
+using FirmwareCnn = Sequential<Input<1, 12, 12>, Conv2d<4, 3>, Relu, MaxPool2d<2>, Conv2d<6, 3>, Relu, MaxPool2d<2>,
+                               Flatten, Linear<5>, CrossEntropy>;
+using MixedCnn = Sequential<Input<2, 11, 9>, Conv2d<4, 3, 2, 1>, Tanh, AvgPool2d<2, 2, 1>, Conv2d<6, 1, 1, 0, 1, 2>,
+                            Gelu, Flatten, Linear<7>, Sigmoid, Linear<3>, CrossEntropy>;
+using OverlapCnn = Sequential<Input<1, 13, 13>, Conv2d<3, 3, 1, 1, 2>, MaxPool2d<3, 2, 1>, Conv2d<4, 3>, Relu,
+                              AdaptiveAvgPool2d<1>, Flatten, Linear<3>, CrossEntropy>;
+using SequenceCnn = Sequential<Input<3, 20>, Conv1d<5, 3, 1, 1>, Relu, MaxPool1d<2>, Conv1d<4, 3, 2>, Flatten,
+                               Linear<4>, CrossEntropy>;
+
+}  // namespace
+
+TEST_CASE("plans: CNNs on LeanPlan (samples streamed) give FastPlan's bits, bytes or rows, with clipping") {
+  GradClip clip;
+  clip.max_norm = 0.5;
+  for (bool bytes : {true, false}) {
+    CAPTURE(bytes);
+    CHECK(TrainCnn<FirmwareCnn, LeanPlan>(bytes, {}) == TrainCnn<FirmwareCnn, FastPlan>(bytes, {}));
+    CHECK(TrainCnn<MixedCnn, LeanPlan>(bytes, clip) == TrainCnn<MixedCnn, FastPlan>(bytes, clip));
+    CHECK(TrainCnn<OverlapCnn, LeanPlan>(bytes, {}) == TrainCnn<OverlapCnn, FastPlan>(bytes, {}));
+    CHECK(TrainCnn<SequenceCnn, LeanPlan>(bytes, {}) == TrainCnn<SequenceCnn, FastPlan>(bytes, {}));
+  }
+  // The fused convolutions keep no output of their own: the lean workspace is a fraction of the fast one.
+  CHECK(sizeof(Workspace<FirmwareCnn, 12, LeanPlan>) * 3 < sizeof(Workspace<FirmwareCnn, 12, FastPlan>));
+}
+
 TEST_CASE("layers: dropout zeroes a fraction p, scales the rest by 1/(1-p), the same masks on every thread count") {
   using Net = Sequential<Input<4000>, Dropout<30>, Linear<2>, CrossEntropy>;
   static Net net;
