@@ -352,7 +352,7 @@ struct Layout {
     act[n] = take(max_batch * Padded(sizes[n]));  // every sample's outputs: the loss is over the batch
     keeps_pre[n] = NeedsPre(n);
     if (keeps_pre[n]) pre[n] = take(max_batch * Padded(sizes[n]));
-    dy[n - 1] = take(max_batch * Padded(sizes[n]));
+    dy[n - 1] = take(sizes[n]);  // the loss's gradient, one sample at a time
     // The other output gradients alternate between two buffers from the top down, each sized
     // for what passes through it (a fused convolution's is never kept).
     size_t sizes_of[2] = {0, 0}, k = 0;

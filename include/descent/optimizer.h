@@ -78,16 +78,20 @@ struct FusedStep {
 };
 }  // namespace internal
 
-// An optimizer for N parameters: hyperparameters, step clock and Rule::kSlots
-// state arrays of N floats, zeroed by the constructor. The constructor runs at
+
+// An optimizer for N parameters: hyperparameters, step clock and kStateSlots (Rule::kSlots
+// unless fewer are asked for: Optimizer<Adam, N, 2> keeps Adam's two moments without amsgrad's
+// third array, and refuses amsgrad) state arrays of N floats, zeroed by the constructor. The constructor runs at
 // start-up for a `static` one on purpose: a constant-initialised object with
 // non-zero hyperparameters would put its whole state, zeros included, in .data
 // (flash plus a copy at boot) instead of .bss.
-template <class Rule, size_t N>
+template <class Rule, size_t N, size_t kStateSlots = Rule::kSlots>
 class Optimizer {
+  static_assert(kStateSlots <= Rule::kSlots, "more state arrays than the rule has");
+
  public:
   static constexpr size_t kNumParams = N;
-  static constexpr size_t kSlots = Rule::kSlots;
+  static constexpr size_t kSlots = kStateSlots;
 
   Optimizer() { reset(Rule()); }
   explicit Optimizer(const Rule& hp) { reset(hp); }
@@ -99,7 +103,8 @@ class Optimizer {
   // checked right after its update (cheaper than a pass of its own).
   [[nodiscard]] Status step(float* params, const float* grads, const ParallelFor& pf = {},
                             bool* finite = nullptr) {
-    float* slots[kSlots + 1];
+    if (internal::SlotsNeeded(hp_) > kSlots) return Status::kInvalidArgument;
+    float* slots[Rule::kSlots + 1] = {};
     for (size_t k = 0; k < kSlots; ++k) slots[k] = slots_[k];
     return internal::Step(hp_, clock_, params, grads, slots, N, pf, finite);
   }
@@ -117,7 +122,9 @@ class Optimizer {
 
   const Rule& hyperparameters() const { return hp_; }
   Rule& hyperparameters() { return hp_; }  // a schedule sets lr (and momentum) between steps
-  Status status() const { return InvalidReason(hp_) ? Status::kInvalidArgument : Status::kOk; }
+  Status status() const {
+    return InvalidReason(hp_) || internal::SlotsNeeded(hp_) > kSlots ? Status::kInvalidArgument : Status::kOk;
+  }
   const StepClock& clock() const { return clock_; }
   StepClock& clock() { return clock_; }
   float* slot(size_t k) { return slots_[k]; }
@@ -126,7 +133,7 @@ class Optimizer {
  private:
   Rule hp_;
   StepClock clock_;
-  alignas(kAlign) float slots_[kSlots][N];
+  alignas(kAlign) float slots_[kSlots > 0 ? kSlots : 1][N];
 };
 
 }  // namespace descent

@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "descent/model.h"
+#include "descent/optim/rule.h"
 #include "descent/parallel.h"
 #include "descent/status.h"
 #include "descent/workspace.h"
@@ -97,7 +98,8 @@ Status TrainStepOn(ModelRef model, WorkRef work, Opt& opt, size_t rows, float* l
   const size_t n = work.layout->num_trainable;
   if constexpr (kLean) {  // each gradient row updates its weights as soon as it exists
     using Rule = std::remove_reference_t<decltype(opt.hyperparameters())>;
-    float* slots[Opt::kSlots + 1];
+    if (internal::SlotsNeeded(opt.hyperparameters()) > Opt::kSlots) return Status::kInvalidArgument;
+    float* slots[Rule::kSlots + 1] = {};
     for (size_t k = 0; k < Opt::kSlots; ++k) slots[k] = opt.slot(k);
     FusedStep<Rule> step{&opt.hyperparameters(), &opt.clock(), model.params, slots, n};
     if (Status s = LeanTrainStep(model, work, rows, loss, pf, clip, step.Sink()); s != Status::kOk) return s;

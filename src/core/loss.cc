@@ -89,49 +89,63 @@ Element ElementLoss(const LossSpec& spec, float z, float t, float n) {
 }  // namespace
 
 // The loss's gradient w.r.t. the model's outputs, into the last layer's dy.
-Status LossOfOutputs(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf);
+Status LossOfOutputs(const Layout& l, const WorkRef& work, size_t r0, size_t rows, size_t batch, float* dz,
+                     const ParallelFor& pf);
 
 Status LossAndOutputGradient(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf) {
-  if (Status s = LossOfOutputs(l, work, rows, pf); s != Status::kOk) return s;
-  // A last layer with an activation of its own: the gradient w.r.t. its product output.
-  const size_t n = l.num_layers;
-  const ActivationSpec& act = l.act_of(n - 1);
-  if (act.kind != ActivationKind::kIdentity) {
-    const size_t count = rows * Padded(l.outputs());
-    kernels::ActiveKernels().activation_backward(act, work.F(l.act[n]), l.keeps_pre[n] ? work.F(l.pre[n]) : nullptr,
-                            work.F(l.dy[n - 1]), count);
+  float* dz = work.F(l.dy[l.num_layers - 1]);
+  if (l.lean && !l.all_linear()) {  // a streamed LeanPlan keeps one row of the gradient (Evaluate's is unused)
+    for (size_t r = 0; r < rows; ++r)
+      if (Status s = LossOfRows(l, work, r, 1, rows, dz, pf); s != Status::kOk) return s;
+    return Status::kOk;
   }
+  return LossOfRows(l, work, 0, rows, rows, dz, pf);
+}
+
+Status LossOfRows(const Layout& l, const WorkRef& work, size_t r0, size_t rows, size_t batch, float* dz,
+                  const ParallelFor& pf) {
+  if (Status s = LossOfOutputs(l, work, r0, rows, batch, dz, pf); s != Status::kOk) return s;
+  // A last layer with an activation of its own: the gradient w.r.t. its product output.
+  const size_t n = l.num_layers, stride = Padded(l.outputs());
+  const ActivationSpec& act = l.act_of(n - 1);
+  if (act.kind != ActivationKind::kIdentity)
+    kernels::ActiveKernels().activation_backward(act, work.F(l.act[n]) + r0 * stride,
+                                                 l.keeps_pre[n] ? work.F(l.pre[n]) + r0 * stride : nullptr, dz,
+                                                 rows * stride);
   return Status::kOk;
 }
 
-Status LossOfOutputs(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf) {
+Status LossOfOutputs(const Layout& l, const WorkRef& work, size_t r0, size_t rows, size_t batch, float* dz,
+                     const ParallelFor& pf) {
   const size_t outputs = l.outputs(), stride = Padded(outputs);
-  const float* z = work.F(l.act[l.num_layers]);
-  float* dz = work.F(l.dy[l.num_layers - 1]);
+  const float* z = work.F(l.act[l.num_layers]) + r0 * stride;
+  uint8_t* const labels8 = work.labels8 ? work.labels8 + r0 : nullptr;
+  uint16_t* const labels16 = work.labels16 ? work.labels16 + r0 : nullptr;
+  float* const row_loss = work.row_loss + r0;
   if (HasClassTargets(l.loss.kind)) {
     for (size_t r = 0; r < rows; ++r)
-      if ((work.labels8 ? work.labels8[r] : work.labels16[r]) >= outputs) return Status::kInvalidArgument;
+      if ((labels8 ? labels8[r] : labels16[r]) >= outputs) return Status::kInvalidArgument;
     const bool smoothing = l.loss.kind == LossKind::kCrossEntropy && l.loss.label_smoothing != 0.0f;
-    if (work.labels8 && !smoothing) {
+    if (labels8 && !smoothing) {
       const auto& k = kernels::ActiveKernels();
       const size_t parts = rows >= 24 ? pf.workers : 1;
       pf.For(parts, [&](size_t part) {
         const Range r = Split(rows, parts, part, 12);
         if (r.end > r.begin)
-          k.log_softmax_nll(z + r.begin * stride, stride, work.labels8 + r.begin, r.end - r.begin, outputs, rows,
-                            work.row_loss + r.begin, dz + r.begin * stride);
+          k.log_softmax_nll(z + r.begin * stride, stride, labels8 + r.begin, r.end - r.begin, outputs, batch,
+                            row_loss + r.begin, dz + r.begin * stride);
       });
       return Status::kOk;
     }
     const float eps = smoothing ? l.loss.label_smoothing : 0.0f;
     for (size_t r = 0; r < rows; ++r) {
-      const size_t label = work.labels8 ? work.labels8[r] : work.labels16[r];
-      work.row_loss[r] = CrossEntropyRow(z + r * stride, outputs, label, rows, eps, dz + r * stride);
+      const size_t label = labels8 ? labels8[r] : labels16[r];
+      row_loss[r] = CrossEntropyRow(z + r * stride, outputs, label, batch, eps, dz + r * stride);
     }
     return Status::kOk;
   }
-  const float* targets = work.F(l.targets);
-  const float n = static_cast<float>(rows * outputs);
+  const float* targets = work.F(l.targets) + r0 * outputs;
+  const float n = static_cast<float>(batch * outputs);
   if (l.loss.kind == LossKind::kBceWithLogits)
     for (size_t k = 0; k < rows * outputs; ++k)
       if (!(targets[k] >= 0.0f && targets[k] <= 1.0f)) return Status::kInvalidArgument;
@@ -142,7 +156,7 @@ Status LossOfOutputs(const Layout& l, const WorkRef& work, size_t rows, const Pa
       sum += e.loss;
       dz[r * stride + o] = e.grad;
     }
-    work.row_loss[r] = static_cast<float>(sum / static_cast<double>(outputs));
+    row_loss[r] = static_cast<float>(sum / static_cast<double>(outputs));
   }
   return Status::kOk;
 }

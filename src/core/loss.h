@@ -15,6 +15,10 @@ namespace internal {
 // product output into its dy (through the last layer's activation, if it has one). kInvalidArgument for a label >= classes or a BCE target
 // outside [0, 1] (NaN included).
 Status LossAndOutputGradient(const Layout& l, const WorkRef& work, size_t rows, const ParallelFor& pf);
+// The same for rows [r0, r0 + rows) of a batch of `batch` (the mean's divisor), their gradient
+// into dz (row r0 first): a streamed LeanPlan's one sample at a time.
+Status LossOfRows(const Layout& l, const WorkRef& work, size_t r0, size_t rows, size_t batch, float* dz,
+                  const ParallelFor& pf);
 
 // out[o] for outputs z[o * stride], o < n: softmax (class losses), sigmoid (BCE)
 // or the outputs themselves (regression losses).

@@ -64,6 +64,8 @@ struct Adam : internal::AdamFamily {
   static constexpr const char* kSlotNames[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   bool amsgrad = false;
   constexpr Adam() : AdamFamily{1e-3} {}
+  // max_exp_avg_sq only with amsgrad: Optimizer<Adam, N, 2> holds the two moments alone.
+  constexpr size_t SlotsNeeded() const { return amsgrad ? 3 : 2; }
 
   template <class Self, class F>
   static void Reflect(Self& h, F&& f) {

@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <type_traits>
+#include <utility>
+
 namespace descent {
 
 // Scalar state shared by all rules: the step count t and NAdam's mu_product.
@@ -34,6 +37,20 @@ namespace internal {
 inline bool Negative(double x) { return !(0.0 <= x); }
 inline bool BadBeta(double b) { return !(0.0 <= b && b < 1.0); }
 inline float F(double x) { return static_cast<float>(x); }
+}  // namespace internal
+
+namespace internal {
+// How many state arrays a rule's hyperparameters use: Rule::kSlots, or fewer where the rule
+// says so (Adam without amsgrad: its two moments).
+template <class Rule, class = void>
+struct HasSlotsNeeded : std::false_type {};
+template <class Rule>
+struct HasSlotsNeeded<Rule, std::void_t<decltype(std::declval<const Rule&>().SlotsNeeded())>> : std::true_type {};
+template <class Rule>
+constexpr size_t SlotsNeeded(const Rule& hp) {
+  if constexpr (HasSlotsNeeded<Rule>::value) return hp.SlotsNeeded();
+  else return Rule::kSlots;
+}
 }  // namespace internal
 
 }  // namespace descent

@@ -90,7 +90,7 @@ void ActivationPass(const ActivationSpec& act, const float* z, float* y, size_t 
 void BelowDerivative(const WorkRef& work, size_t i, size_t r0, size_t r1);
 
 // Where a streamed layer finds sample n: its input (the caller's row for layer 0, else the
-// one-sample buffer), its output and its output's gradient (the last layer's: row n of the batch's).
+// one-sample buffer), its output (the last layer's: row n of the batch's) and its output's gradient.
 struct SampleIn {
   InputRow row;
   float operator[](size_t f) const {
@@ -119,10 +119,7 @@ inline float* StreamPre(const WorkRef& work, size_t i, size_t n) {
   if (!l.keeps_pre[i + 1]) return StreamOut(work, i, n);
   return work.F(l.pre[i + 1]) + (i + 1 == l.num_layers ? n * Padded(l.sizes[i + 1]) : 0);
 }
-inline float* StreamDy(const WorkRef& work, size_t i, size_t n) {
-  const Layout& l = *work.layout;
-  return work.F(l.dy[i]) + (i + 1 == l.num_layers ? n * Padded(l.sizes[i + 1]) : 0);
-}
+inline float* StreamDy(const WorkRef& work, size_t i, size_t) { return work.F(work.layout->dy[i]); }
 // BelowDerivative for the one sample in dy[i - 1].
 void StreamBelowDerivative(const WorkRef& work, size_t i);
 
