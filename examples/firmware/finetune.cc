@@ -18,7 +18,7 @@
 using Tuned = descent::Model<descent::Sizes<784, 100, 100, 10>, descent::Relu, descent::Nll, descent::Frozen<2>>;
 constexpr size_t kBatch = 32, kTrain = 512, kHeldOut = 256;
 using Ws = descent::Workspace<Tuned, kBatch, descent::LeanPlan>;
-using Opt = descent::Optimizer<descent::Adam, Tuned::kNumTrainable>;
+using Opt = descent::Optimizer<descent::Adam, Tuned::kNumTrainable, 2>;  // the two moments (no amsgrad)
 static_assert(kFrozenFloats == Tuned::kNumFrozen, "the frozen block is layers 0 and 1");
 static_assert(kDigits >= kTrain + kHeldOut, "enough digits");
 
