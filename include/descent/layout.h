@@ -162,7 +162,10 @@ struct Layout {
   Slot wp[kMaxLayers] = {};
   Slot targets;   // max_batch * outputs floats, element losses only
   Slot grad_row;  // LeanPlan: one row of a weight gradient and a bias gradient
-  // FastPlan: the convolutions' unrolled inputs (one layer at a time, the whole batch).
+  // FastPlan: each convolution's unrolled input for the batch (cols[i], written by its forward
+  // pass, read again by its backward), and one scratch for the backward passes' transposed
+  // columns and unrolled input gradients.
+  Slot cols[kMaxLayers] = {};
   Slot columns;
   // FastPlan, batch norm: the batch's mean and 1/sqrt(var + eps) per channel, for the backward pass.
   Slot norm[kMaxLayers] = {};
@@ -267,7 +270,11 @@ struct Layout {
     for (size_t i = 0; i < num_layers; ++i) dy[i] = F32(buffers[(num_layers - 1 - i) % 2]);
     size_t unrolled = 0;
     for (size_t i = 0; i < num_layers; ++i) {
-      if (layers[i].kind == LayerKind::kConv) unrolled = Max(unrolled, ColumnFloats(layers[i]));
+      if (layers[i].kind == LayerKind::kConv) {
+        unrolled = Max(unrolled, ColumnFloats(layers[i]));
+        cols[i] = F32(at);
+        at += max_batch * layers[i].fan_in() * layers[i].groups * Padded(layers[i].out_shape.positions());
+      }
       if (layers[i].kind == LayerKind::kBatchNorm) {
         norm[i] = F32(at);
         at += Padded(2 * layers[i].in_shape.c);
@@ -281,8 +288,9 @@ struct Layout {
     columns = F32(at);
     return at + unrolled + (unrolled ? kLanePad : 0);  // the products read up to a vector past a row
   }
-  // A convolution's unrolled input for the batch: per sample [fan_in * groups, positions]
-  // (the forward pass and the input gradient), or [positions, fan_in * groups] (the weight gradient).
+  // A convolution's backward scratch for the batch: per sample its unrolled input transposed,
+  // [positions, fan_in * groups] (the weight gradient), then its unrolled input gradient
+  // [fan_in * groups, positions].
   constexpr size_t ColumnFloats(const Layer& d) const {
     const size_t k = d.fan_in() * d.groups, p = d.out_shape.positions();
     return max_batch * Max(k * Padded(p), p * Padded(k));

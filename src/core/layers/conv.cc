@@ -27,42 +27,49 @@ namespace {
 
 const kernels::Kernels& K() { return kernels::ActiveKernels(); }
 
-// Where one sample's unrolled input starts in the columns slot.
+// Where one sample's unrolled input starts in the layer's cols slot, and its scratch in the columns slot.
+size_t ColStride(const Layer& d) { return d.fan_in() * d.groups * Padded(d.out_shape.positions()); }
 size_t ColumnStride(const Layer& d) {
   const size_t k = d.fan_in() * d.groups, p = d.out_shape.positions();
   return k * Padded(p) > p * Padded(k) ? k * Padded(p) : p * Padded(k);
 }
 
-// The input value under kernel tap (ky, kx) of output position (oy, ox), or 0 in the padding;
-// calls f(p, value) for every output position p of one (channel, ky, kx).
-template <class F>
-void ForEachTap(const Layer& d, const float* plane, size_t ky, size_t kx, const F& f) {
+// The output columns [*ox0, *ox1) whose tap kx reads inside the input row (the others read padding).
+void ValidColumns(const Layer& d, size_t kx, size_t* ox0, size_t* ox1) {
   const Window& w = d.window;
-  const Shape& in = d.in_shape;
-  const size_t ho = d.out_shape.h, wo = d.out_shape.w;
-  for (size_t oy = 0; oy < ho; ++oy) {
-    const size_t iy = oy * w.sh + ky * w.dh;  // + top: the padded coordinate
-    const bool row_in = iy >= w.top && iy - w.top < in.h;
-    for (size_t ox = 0; ox < wo; ++ox) {
-      const size_t ix = ox * w.sw + kx * w.dw;
-      const bool in_bounds = row_in && ix >= w.left && ix - w.left < in.w;
-      f(oy * wo + ox, in_bounds ? plane + (iy - w.top) * in.w + (ix - w.left) : nullptr);
-    }
-  }
+  const size_t off = kx * w.dw, wo = d.out_shape.w;  // ix = ox * sw + off - left
+  *ox0 = off >= w.left ? 0 : (w.left - off + w.sw - 1) / w.sw;
+  const size_t end = w.left + d.in_shape.w;  // ix < in.w  <=>  ox * sw + off < end
+  *ox1 = off >= end ? 0 : (end - off + w.sw - 1) / w.sw;
+  if (*ox1 > wo) *ox1 = wo;
+  if (*ox0 > *ox1) *ox0 = *ox1;
 }
 
-// col[k, p] (rows of Padded(p)) or, transposed, col[p, k] (rows of Padded(k)) for one sample.
-void Unroll(const Layer& d, const float* x, float* col, bool transposed) {
+// col[k, p] (rows of Padded(p)) for one sample: each row of taps copied from an input row
+// (zeros in the padding).
+void Unroll(const Layer& d, const float* x, float* col) {
   const Window& w = d.window;
-  const size_t positions = d.out_shape.positions(), K = d.fan_in() * d.groups;
+  const size_t P = d.out_shape.positions(), wo = d.out_shape.w;
   const size_t plane = d.in_shape.positions();
+  const size_t k_step = Padded(P), p_step = 1;
   for (size_t c = 0; c < d.in_shape.c; ++c)
     for (size_t ky = 0; ky < w.kh; ++ky)
       for (size_t kx = 0; kx < w.kw; ++kx) {
         const size_t k = (c * w.kh + ky) * w.kw + kx;
-        ForEachTap(d, x + c * plane, ky, kx, [&](size_t p, const float* v) {
-          (transposed ? col[p * Padded(K) + k] : col[k * Padded(positions) + p]) = v ? *v : 0.0f;
-        });
+        size_t ox0, ox1;
+        ValidColumns(d, kx, &ox0, &ox1);
+        for (size_t oy = 0; oy < d.out_shape.h; ++oy) {
+          float* out = col + k * k_step + oy * wo * p_step;
+          const size_t iy = oy * w.sh + ky * w.dh;  // padded
+          if (iy < w.top || iy - w.top >= d.in_shape.h) {
+            for (size_t ox = 0; ox < wo; ++ox) out[ox * p_step] = 0.0f;
+            continue;
+          }
+          const float* in = x + c * plane + (iy - w.top) * d.in_shape.w;  // read at ox * sw + kx * dw - left
+          for (size_t ox = 0; ox < ox0; ++ox) out[ox * p_step] = 0.0f;
+          for (size_t ox = ox0; ox < ox1; ++ox) out[ox * p_step] = in[ox * w.sw + kx * w.dw - w.left];
+          for (size_t ox = ox1; ox < wo; ++ox) out[ox * p_step] = 0.0f;
+        }
       }
 }
 
@@ -87,11 +94,25 @@ void ForEachTapOf(const Layer& d, size_t p, const F& f) {
 // dx += the unrolled gradient folded back, in the order of p, then k (the order LeanPlan's
 // stream reaches them).
 void Fold(const Layer& d, const float* dcol, float* dx) {
-  const size_t positions = d.out_shape.positions();
-  for (size_t p = 0; p < positions; ++p)
-    ForEachTapOf(d, p, [&](size_t k, ptrdiff_t at) {
-      if (at >= 0) dx[at] += dcol[k * Padded(positions) + p];
-    });
+  const Window& w = d.window;
+  const size_t P = d.out_shape.positions(), wo = d.out_shape.w, plane = d.in_shape.positions();
+  for (size_t oy = 0; oy < d.out_shape.h; ++oy)
+    for (size_t ox = 0; ox < wo; ++ox) {
+      const float* g = dcol + oy * wo + ox;  // row k at g + k * Padded(P)
+      for (size_t c = 0, k = 0; c < d.in_shape.c; ++c)
+        for (size_t ky = 0; ky < w.kh; ++ky) {
+          const size_t iy = oy * w.sh + ky * w.dh;
+          if (iy < w.top || iy - w.top >= d.in_shape.h) {
+            k += w.kw;
+            continue;
+          }
+          float* row = dx + c * plane + (iy - w.top) * d.in_shape.w;
+          for (size_t kx = 0; kx < w.kw; ++kx, ++k) {
+            const size_t ix = ox * w.sw + kx * w.dw;
+            if (ix >= w.left && ix - w.left < d.in_shape.w) row[ix - w.left] += g[k * Padded(P)];
+          }
+        }
+    }
 }
 
 }  // namespace
@@ -110,11 +131,11 @@ void Forward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, 
   const float* x = work.F(l.act[i]);
   float* y = work.F(l.act[i + 1]);
   float* z = l.keeps_pre[i + 1] ? work.F(l.pre[i + 1]) : y;  // the product's output
-  float* columns = work.F(l.columns);
+  float* cols = work.F(l.cols[i]);
   SplitRows(pf, rows, 1, [&](size_t r0, size_t r1) {
     for (size_t n = r0; n < r1; ++n) {
-      float* col = columns + n * ColumnStride(d);
-      Unroll(d, x + n * Padded(d.in), col, false);
+      float* col = cols + n * ColStride(d);
+      Unroll(d, x + n * Padded(d.in), col);
       float* zn = z + n * Padded(d.out);
       for (size_t g = 0; g < d.groups; ++g)
         K().matmul(w + g * og * kg, kg, 1, col + g * kg * Padded(P), Padded(P), zn + g * og * P, P, og, P, kg,
@@ -130,12 +151,13 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows,
   const size_t P = d.out_shape.positions(), kg = d.fan_in(), og = d.out_shape.c / d.groups;
   const size_t K_all = kg * d.groups;
   const float* dy = work.F(l.dy[i]);
-  const float* x = work.F(l.act[i]);
+  const float* cols = work.F(l.cols[i]);  // the forward pass's unrolled input
   float* columns = work.F(l.columns);
   float* dw = work.grads + (d.weight - l.trainable_begin);
   float* db = d.has_bias ? work.grads + (d.bias - l.trainable_begin) : nullptr;
-  SplitRows(pf, rows, 1, [&](size_t r0, size_t r1) {
-    for (size_t n = r0; n < r1; ++n) Unroll(d, x + n * Padded(d.in), columns + n * ColumnStride(d), true);
+  SplitRows(pf, rows, 1, [&](size_t r0, size_t r1) {  // transposed: [positions, taps], for the weight gradient
+    for (size_t n = r0; n < r1; ++n)
+      Transpose(cols + n * ColStride(d), Padded(P), K_all, 0, P, columns + n * ColumnStride(d), Padded(K_all));
   });
   // Split by output channel; each chain runs over every sample in order.
   SplitRows(pf, d.out_shape.c, 1, [&](size_t o0, size_t o1) {

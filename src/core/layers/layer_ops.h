@@ -82,6 +82,10 @@ DESCENT_LAYER_FUNCTIONS
 // [-1/sqrt(fan_in), 1/sqrt(fan_in)), in memory order from one stream.
 void InitFanIn(const ModelRef& model, size_t i, Rng& rng);
 
+// dst[c, r] = src[r, c] for rows r < rows and columns c0 <= c < c1: a copy in cache-sized blocks
+// (src/core/layers/linear.cc).
+void Transpose(const float* src, size_t src_stride, size_t rows, size_t c0, size_t c1, float* dst, size_t dst_stride);
+
 // The activation after a layer, as its own pass over n values (not ReLU: the layers fuse it).
 void ActivationPass(const ActivationSpec& act, const float* z, float* y, size_t n);
 

@@ -27,6 +27,21 @@ const kernels::Kernels& K() { return kernels::ActiveKernels(); }
 
 const float* BiasOf(const ModelRef& model, const Layer& d) { return d.has_bias ? model.at(d.bias) : nullptr; }
 
+// The forward pass's copy of a weight: wt[i, o] = w[o, i] plus the bias (or zeros) as row
+// `in`, split by destination rows.
+void TransposeWeights(const float* w, const float* b, size_t out, size_t in, float* wt, const ParallelFor& pf) {
+  SplitRows(pf, in, 16, [&](size_t i0, size_t i1) { Transpose(w, in, out, i0, i1, wt, Padded(out)); });
+  if (b) memcpy(wt + in * Padded(out), b, out * sizeof(float));
+  else memset(wt + in * Padded(out), 0, out * sizeof(float));
+}
+
+// The input gradient's copy of a weight: w with rows padded to whole vectors.
+void PadRows(const float* w, size_t out, size_t in, float* wp) {
+  for (size_t o = 0; o < out; ++o) memcpy(wp + o * Padded(in), w + o * in, in * sizeof(float));
+}
+
+}  // namespace
+
 // dst[c, r] = src[r, c] for rows r < rows and columns c0 <= c < c1 (a copy, no
 // arithmetic), in 16 x 16 blocks so both sides stay in cache, each block in 4 x 4
 // tiles of four vector loads, eight shuffles and four stores (GCC/Clang vector
@@ -61,21 +76,6 @@ void Transpose(const float* src, size_t src_stride, size_t rows, size_t c0, size
         for (size_t r = rb; r < re; ++r) dst[c * dst_stride + r] = src[r * src_stride + c];
     }
 }
-
-// The forward pass's copy of a weight: wt[i, o] = w[o, i] plus the bias (or zeros) as row
-// `in`, split by destination rows.
-void TransposeWeights(const float* w, const float* b, size_t out, size_t in, float* wt, const ParallelFor& pf) {
-  SplitRows(pf, in, 16, [&](size_t i0, size_t i1) { Transpose(w, in, out, i0, i1, wt, Padded(out)); });
-  if (b) memcpy(wt + in * Padded(out), b, out * sizeof(float));
-  else memset(wt + in * Padded(out), 0, out * sizeof(float));
-}
-
-// The input gradient's copy of a weight: w with rows padded to whole vectors.
-void PadRows(const float* w, size_t out, size_t in, float* wp) {
-  for (size_t o = 0; o < out; ++o) memcpy(wp + o * Padded(in), w + o * in, in * sizeof(float));
-}
-
-}  // namespace
 
 namespace linear {
 

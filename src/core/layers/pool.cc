@@ -66,15 +66,15 @@ size_t ArgmaxOf(const Layer& d, const float* plane, const Span& s) {
   return ArgmaxOf(d, s, [&](size_t k) { return plane[k]; }, &top);
 }
 
-// One sample: the pooled values of `in` (relu: fused) into z.
+// One sample: the pooled values of `in` (relu: fused) into z. Each window's span once, for every channel.
 void PoolSample(const Layer& d, const float* x, float* z) {
   const size_t plane = d.in_shape.positions(), P = d.out_shape.positions();
   const bool relu = d.act.kind == ActivationKind::kRelu;
-  for (size_t c = 0; c < d.in_shape.c; ++c) {
-    const float* in = x + c * plane;
-    for (size_t oy = 0; oy < d.out_shape.h; ++oy)
-      for (size_t ox = 0; ox < d.out_shape.w; ++ox) {
-        const Span s = SpanOf(d, oy, ox);
+  for (size_t oy = 0; oy < d.out_shape.h; ++oy)
+    for (size_t ox = 0; ox < d.out_shape.w; ++ox) {
+      const Span s = SpanOf(d, oy, ox);
+      for (size_t c = 0; c < d.in_shape.c; ++c) {
+        const float* in = x + c * plane;
         float v;
         if (d.pool == PoolKind::kMax) {
           v = s.y1 > s.y0 && s.x1 > s.x0 ? in[ArgmaxOf(d, in, s)] : -std::numeric_limits<float>::infinity();
@@ -86,31 +86,30 @@ void PoolSample(const Layer& d, const float* x, float* z) {
         }
         z[c * P + oy * d.out_shape.w + ox] = relu && v < 0.0f ? 0.0f : v;
       }
-  }
+    }
 }
 
-// One sample: dx = the pooling's input gradient from dy (before the activation below).
+// One sample: dx = the pooling's input gradient from dy (before the activation below); each
+// channel's windows in order (overlapping windows add in that order).
 void PoolGradient(const Layer& d, const float* x, const float* dy, float* dx) {
   const size_t plane = d.in_shape.positions(), P = d.out_shape.positions();
   memset(dx, 0, d.in * sizeof(float));
-  for (size_t c = 0; c < d.in_shape.c; ++c) {
-    const float* in = x + c * plane;
-    float* g = dx + c * plane;
-    const float* gy = dy + c * P;
-    for (size_t oy = 0; oy < d.out_shape.h; ++oy)
-      for (size_t ox = 0; ox < d.out_shape.w; ++ox) {
-        const Span s = SpanOf(d, oy, ox);
-        const float go = gy[oy * d.out_shape.w + ox];
-        if (s.y1 == s.y0 || s.x1 == s.x0) continue;
+  for (size_t oy = 0; oy < d.out_shape.h; ++oy)
+    for (size_t ox = 0; ox < d.out_shape.w; ++ox) {
+      const Span s = SpanOf(d, oy, ox);
+      if (s.y1 == s.y0 || s.x1 == s.x0) continue;
+      for (size_t c = 0; c < d.in_shape.c; ++c) {
+        const float go = dy[c * P + oy * d.out_shape.w + ox];
+        float* g = dx + c * plane;
         if (d.pool == PoolKind::kMax) {
-          g[ArgmaxOf(d, in, s)] += go;
+          g[ArgmaxOf(d, x + c * plane, s)] += go;
         } else {
           const float share = go / static_cast<float>(s.divisor);
           for (size_t yy = s.y0; yy < s.y1; ++yy)
             for (size_t xx = s.x0; xx < s.x1; ++xx) g[yy * d.in_shape.w + xx] += share;
         }
       }
-  }
+    }
 }
 
 }  // namespace
