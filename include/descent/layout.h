@@ -162,9 +162,9 @@ struct Layout {
   Slot wp[kMaxLayers] = {};
   Slot targets;   // max_batch * outputs floats, element losses only
   Slot grad_row;  // LeanPlan: one row of a weight gradient and a bias gradient
-  // FastPlan: each convolution's unrolled input for the batch (cols[i], written by its forward
-  // pass, read again by its backward), and one scratch for the backward passes' transposed
-  // columns and unrolled input gradients.
+  // FastPlan: each convolution's unrolled input for the batch, transposed ([positions, taps] per
+  // sample: cols[i], written by its forward pass for its weight gradient), and one scratch for
+  // the unrolled input of the forward pass and the unrolled input gradient of the backward.
   Slot cols[kMaxLayers] = {};
   Slot columns;
   // FastPlan, batch norm: the batch's mean and 1/sqrt(var + eps) per channel, for the backward pass.
@@ -270,10 +270,13 @@ struct Layout {
     for (size_t i = 0; i < num_layers; ++i) dy[i] = F32(buffers[(num_layers - 1 - i) % 2]);
     size_t unrolled = 0;
     for (size_t i = 0; i < num_layers; ++i) {
-      if (layers[i].kind == LayerKind::kConv) {
-        unrolled = Max(unrolled, ColumnFloats(layers[i]));
+      if (layers[i].kind == LayerKind::kConv) {  // the unrolled input transposed, and the weights row-padded
+        const Layer& d = layers[i];
+        unrolled = Max(unrolled, ColumnFloats(d));
         cols[i] = F32(at);
-        at += max_batch * layers[i].fan_in() * layers[i].groups * Padded(layers[i].out_shape.positions());
+        at += max_batch * d.out_shape.positions() * Padded(d.fan_in() * d.groups);
+        wp[i] = F32(at);
+        at += i <= frozen ? 0 : d.out_shape.c * Padded(d.fan_in());
       }
       if (layers[i].kind == LayerKind::kBatchNorm) {
         norm[i] = F32(at);
@@ -288,9 +291,8 @@ struct Layout {
     columns = F32(at);
     return at + unrolled + (unrolled ? kLanePad : 0);  // the products read up to a vector past a row
   }
-  // A convolution's backward scratch for the batch: per sample its unrolled input transposed,
-  // [positions, fan_in * groups] (the weight gradient), then its unrolled input gradient
-  // [fan_in * groups, positions].
+  // A convolution's scratch for the batch: per sample its unrolled input [fan_in * groups,
+  // positions] (the forward pass), then its unrolled input gradient [positions, fan_in * groups].
   constexpr size_t ColumnFloats(const Layer& d) const {
     const size_t k = d.fan_in() * d.groups, p = d.out_shape.positions();
     return max_batch * Max(k * Padded(p), p * Padded(k));

@@ -27,8 +27,8 @@ namespace {
 
 const kernels::Kernels& K() { return kernels::ActiveKernels(); }
 
-// Where one sample's unrolled input starts in the layer's cols slot, and its scratch in the columns slot.
-size_t ColStride(const Layer& d) { return d.fan_in() * d.groups * Padded(d.out_shape.positions()); }
+// Where one sample's transposed unrolled input starts in the layer's cols slot, and its scratch in the columns slot.
+size_t ColStride(const Layer& d) { return d.out_shape.positions() * Padded(d.fan_in() * d.groups); }
 size_t ColumnStride(const Layer& d) {
   const size_t k = d.fan_in() * d.groups, p = d.out_shape.positions();
   return k * Padded(p) > p * Padded(k) ? k * Padded(p) : p * Padded(k);
@@ -91,14 +91,14 @@ void ForEachTapOf(const Layer& d, size_t p, const F& f) {
       for (size_t kx = 0; kx < w.kw; ++kx, ++k) f(k, TapIndex(d, c, ky, kx, oy, ox));
 }
 
-// dx += the unrolled gradient folded back, in the order of p, then k (the order LeanPlan's
-// stream reaches them).
+// dx += the unrolled gradient dcol[p, k] folded back, in the order of p, then k (the order
+// LeanPlan's stream reaches them).
 void Fold(const Layer& d, const float* dcol, float* dx) {
   const Window& w = d.window;
-  const size_t P = d.out_shape.positions(), wo = d.out_shape.w, plane = d.in_shape.positions();
+  const size_t wo = d.out_shape.w, plane = d.in_shape.positions(), K = Padded(d.fan_in() * d.groups);
   for (size_t oy = 0; oy < d.out_shape.h; ++oy)
     for (size_t ox = 0; ox < wo; ++ox) {
-      const float* g = dcol + oy * wo + ox;  // row k at g + k * Padded(P)
+      const float* g = dcol + (oy * wo + ox) * K;
       for (size_t c = 0, k = 0; c < d.in_shape.c; ++c)
         for (size_t ky = 0; ky < w.kh; ++ky) {
           const size_t iy = oy * w.sh + ky * w.dh;
@@ -109,7 +109,7 @@ void Fold(const Layer& d, const float* dcol, float* dx) {
           float* row = dx + c * plane + (iy - w.top) * d.in_shape.w;
           for (size_t kx = 0; kx < w.kw; ++kx, ++k) {
             const size_t ix = ox * w.sw + kx * w.dw;
-            if (ix >= w.left && ix - w.left < d.in_shape.w) row[ix - w.left] += g[k * Padded(P)];
+            if (ix >= w.left && ix - w.left < d.in_shape.w) row[ix - w.left] += g[k];
           }
         }
     }
@@ -132,15 +132,19 @@ void Forward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows, 
   float* y = work.F(l.act[i + 1]);
   float* z = l.keeps_pre[i + 1] ? work.F(l.pre[i + 1]) : y;  // the product's output
   float* cols = work.F(l.cols[i]);
+  float* columns = work.F(l.columns);
+  const size_t K_all = kg * d.groups;
   SplitRows(pf, rows, 1, [&](size_t r0, size_t r1) {
     for (size_t n = r0; n < r1; ++n) {
-      float* col = cols + n * ColStride(d);
+      float* col = columns + n * ColumnStride(d);
       Unroll(d, x + n * Padded(d.in), col);
       float* zn = z + n * Padded(d.out);
       for (size_t g = 0; g < d.groups; ++g)
         K().matmul(w + g * og * kg, kg, 1, col + g * kg * Padded(P), Padded(P), zn + g * og * P, P, og, P, kg,
                    b ? b + g * og : nullptr, false, relu);
       if (OwnPass(d.act)) K().activation_forward(d.act, zn, y + n * Padded(d.out), d.out);
+      // Transposed while it is in cache: the weight gradient's [positions, taps].
+      if (work.training) Transpose(col, Padded(P), K_all, 0, P, cols + n * ColStride(d), Padded(K_all));
     }
   });
 }
@@ -151,19 +155,15 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows,
   const size_t P = d.out_shape.positions(), kg = d.fan_in(), og = d.out_shape.c / d.groups;
   const size_t K_all = kg * d.groups;
   const float* dy = work.F(l.dy[i]);
-  const float* cols = work.F(l.cols[i]);  // the forward pass's unrolled input
+  const float* cols = work.F(l.cols[i]);  // the forward pass's unrolled input, transposed
   float* columns = work.F(l.columns);
   float* dw = work.grads + (d.weight - l.trainable_begin);
   float* db = d.has_bias ? work.grads + (d.bias - l.trainable_begin) : nullptr;
-  SplitRows(pf, rows, 1, [&](size_t r0, size_t r1) {  // transposed: [positions, taps], for the weight gradient
-    for (size_t n = r0; n < r1; ++n)
-      Transpose(cols + n * ColStride(d), Padded(P), K_all, 0, P, columns + n * ColumnStride(d), Padded(K_all));
-  });
   // Split by output channel; each chain runs over every sample in order.
   SplitRows(pf, d.out_shape.c, 1, [&](size_t o0, size_t o1) {
     for (size_t n = 0; n < rows; ++n) {
       const float* dyn = dy + n * Padded(d.out);
-      const float* col = columns + n * ColumnStride(d);
+      const float* col = cols + n * ColStride(d);
       for (size_t o = o0; o < o1;) {  // the channels of one group at a time
         const size_t g = o / og, end = (g + 1) * og < o1 ? (g + 1) * og : o1;
         K().matmul(dyn + o * P, P, 1, col + g * kg, Padded(K_all), dw + o * kg, kg, end - o, kg, P, nullptr, n > 0,
@@ -180,14 +180,17 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows,
       }
   });
   if (i == l.frozen) return;  // the layer below is trained: it needs this layer's input gradient
+  // dcol[p, k] = fma chain over o of dy[o, p] * W[o, k], vectorized over k: the weights row-padded.
   const float* w = model.at(d.weight);
+  float* wp = work.F(l.wp[i]);
+  for (size_t o = 0; o < d.out_shape.c; ++o) memcpy(wp + o * Padded(kg), w + o * kg, kg * sizeof(float));
   float* dx = work.F(l.dy[i - 1]);
   SplitRows(pf, rows, 1, [&](size_t r0, size_t r1) {
     for (size_t n = r0; n < r1; ++n) {
       float* dcol = columns + n * ColumnStride(d);
       for (size_t g = 0; g < d.groups; ++g)
-        K().matmul(w + g * og * kg, 1, kg, dy + n * Padded(d.out) + g * og * P, P, dcol + g * kg * Padded(P),
-                   Padded(P), kg, P, og, nullptr, false, false);
+        K().matmul(dy + n * Padded(d.out) + g * og * P, 1, P, wp + g * og * Padded(kg), Padded(kg), dcol + g * kg,
+                   Padded(K_all), P, kg, og, nullptr, false, false);
       float* dxn = dx + n * Padded(d.in);
       memset(dxn, 0, d.in * sizeof(float));
       Fold(d, dcol, dxn);

@@ -66,10 +66,52 @@ size_t ArgmaxOf(const Layer& d, const float* plane, const Span& s) {
   return ArgmaxOf(d, s, [&](size_t k) { return plane[k]; }, &top);
 }
 
+// Windows without padding or dilation lie inside the input: the common case, without spans.
+bool Plain(const Layer& d) {
+  const Window& w = d.window;
+  return w.top == 0 && w.left == 0 && w.bottom == 0 && w.right == 0 && w.dh == 1 && w.dw == 1;
+}
+
+// Where the first NaN of a plain window (its top-left input at `in`) is, row by row.
+size_t FirstNan(const Layer& d, const float* in) {
+  for (size_t yy = 0; yy < d.window.kh; ++yy)
+    for (size_t xx = 0; xx < d.window.kw; ++xx)
+      if (in[yy * d.in_shape.w + xx] != in[yy * d.in_shape.w + xx]) return yy * d.in_shape.w + xx;
+  return 0;
+}
+
 // One sample: the pooled values of `in` (relu: fused) into z. Each window's span once, for every channel.
 void PoolSample(const Layer& d, const float* x, float* z) {
   const size_t plane = d.in_shape.positions(), P = d.out_shape.positions();
   const bool relu = d.act.kind == ActivationKind::kRelu;
+  if (Plain(d)) {  // the same operations in the same order as the general loop below
+    const Window& w = d.window;
+    const float divisor = static_cast<float>(w.kh * w.kw);
+    for (size_t c = 0; c < d.in_shape.c; ++c)
+      for (size_t oy = 0; oy < d.out_shape.h; ++oy)
+        for (size_t ox = 0; ox < d.out_shape.w; ++ox) {
+          const float* in = x + c * plane + oy * w.sh * d.in_shape.w + ox * w.sw;
+          float v;
+          if (d.pool == PoolKind::kMax) {  // the first of equals; a NaN (rare: found again) wins
+            v = -std::numeric_limits<float>::infinity();
+            bool nan = false;
+            for (size_t yy = 0; yy < w.kh; ++yy)
+              for (size_t xx = 0; xx < w.kw; ++xx) {
+                const float t = in[yy * d.in_shape.w + xx];
+                v = t > v ? t : v;
+                nan |= t != t;
+              }
+            if (nan) v = in[FirstNan(d, in)];
+          } else {
+            float sum = 0.0f;
+            for (size_t yy = 0; yy < w.kh; ++yy)
+              for (size_t xx = 0; xx < w.kw; ++xx) sum += in[yy * d.in_shape.w + xx];
+            v = sum / divisor;
+          }
+          z[c * P + oy * d.out_shape.w + ox] = relu && v < 0.0f ? 0.0f : v;
+        }
+    return;
+  }
   for (size_t oy = 0; oy < d.out_shape.h; ++oy)
     for (size_t ox = 0; ox < d.out_shape.w; ++ox) {
       const Span s = SpanOf(d, oy, ox);
@@ -94,6 +136,35 @@ void PoolSample(const Layer& d, const float* x, float* z) {
 void PoolGradient(const Layer& d, const float* x, const float* dy, float* dx) {
   const size_t plane = d.in_shape.positions(), P = d.out_shape.positions();
   memset(dx, 0, d.in * sizeof(float));
+  if (Plain(d)) {
+    const Window& w = d.window;
+    const float divisor = static_cast<float>(w.kh * w.kw);
+    for (size_t c = 0; c < d.in_shape.c; ++c)
+      for (size_t oy = 0; oy < d.out_shape.h; ++oy)
+        for (size_t ox = 0; ox < d.out_shape.w; ++ox) {
+          const size_t at = c * plane + oy * w.sh * d.in_shape.w + ox * w.sw;
+          const float go = dy[c * P + oy * d.out_shape.w + ox];
+          if (d.pool == PoolKind::kMax) {
+            size_t best = at;
+            float top = -std::numeric_limits<float>::infinity();
+            bool nan = false;
+            for (size_t yy = 0; yy < w.kh; ++yy)
+              for (size_t xx = 0; xx < w.kw; ++xx) {
+                const size_t k = at + yy * d.in_shape.w + xx;
+                const float t = x[k];
+                best = t > top ? k : best;
+                top = t > top ? t : top;
+                nan |= t != t;
+              }
+            dx[nan ? at + FirstNan(d, x + at) : best] += go;
+          } else {
+            const float share = go / divisor;
+            for (size_t yy = 0; yy < w.kh; ++yy)
+              for (size_t xx = 0; xx < w.kw; ++xx) dx[at + yy * d.in_shape.w + xx] += share;
+          }
+        }
+    return;
+  }
   for (size_t oy = 0; oy < d.out_shape.h; ++oy)
     for (size_t ox = 0; ox < d.out_shape.w; ++ox) {
       const Span s = SpanOf(d, oy, ox);
