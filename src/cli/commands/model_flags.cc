@@ -1,5 +1,7 @@
 #include "src/cli/commands/model_flags.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <iterator>
 
@@ -179,16 +181,26 @@ host::Dataset LoadTrainData(const Flags& flags, const std::string& path, ModelSp
   return data;
 }
 
-// What LeanPlan cannot run is refused, not run another way.
-void CheckPlan(const Flags& flags, const ModelSpec& spec) {
+// What LeanPlan cannot run is refused, not run another way; a workspace larger than most of this
+// machine's memory is refused before it is touched (the kernel would end the process instead).
+void CheckPlan(const Flags& flags, const ModelSpec& spec, size_t batch) {
   const Layout l = spec.architecture.MakeLayout();
   if (spec.lean && !l.all_linear() && !l.streamable())
     flags.Usage("--plan lean trains Linear layers, convolutions and pooling: batch norm and dropout (and pooling "
                 "as the first layer) need --plan fast");
+  const double bytes = static_cast<double>(spec.architecture.MakeLayout(batch, spec.lean).workspace_bytes) +
+                       4.0 * static_cast<double>(l.num_params) * (spec.lean ? 1 : 2);
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  const double memory = pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+  if (memory > 0 && bytes > 0.75 * memory)
+    flags.Usage("model " + spec.architecture.Describe() + " needs " + std::to_string(static_cast<long long>(bytes / 1e6)) +
+                " MB of workspace at batch " + std::to_string(batch) + ", more than this machine's " +
+                std::to_string(static_cast<long long>(memory / 1e6)) + " MB can give: lower --batch" +
+                (spec.lean ? "" : " or use --plan lean"));
 }
 
 void SetUpModel(const Flags& flags, const ModelSpec& spec, const host::Dataset& train, size_t batch, Session* session) {
-  CheckPlan(flags, spec);
+  CheckPlan(flags, spec, batch);
   // What is trained can be saved and read back (eval, --resume): refused before any work.
   const size_t params = spec.architecture.MakeLayout().num_params;
   if (params > kMaxFileParams)
@@ -233,7 +245,7 @@ void PrepareSavedModel(const Flags& flags, const std::string& path, const std::s
     ResolveInput(flags, *data, spec);  // a --net model without its shape takes the data's
     transform = UniformScale(spec->architecture.inputs(), InputScale(*spec, *data));
   }
-  CheckPlan(flags, *spec);
+  CheckPlan(flags, *spec, kEvalRows);
   session->Configure(spec->architecture, kEvalRows, spec->lean);
   session->net().transform() = transform;
   OrDie(session->LoadModel(path, /*adopt=*/false));
