@@ -174,6 +174,7 @@ TEST_CASE("cnn: a layer that cannot work is a usage error naming it and the shap
       {"train --net 'flatten,dropout(1),linear(10)'", 2, "p must be in [0, 1)"},
       {"train --net 'conv2d(4,3),relu,relu,flatten,linear(10)'", 2, "item 3 `relu`"},
       {"train --plan lean --net 'conv2d(4,3),batchnorm2d,flatten,linear(10)'", 2, "--plan lean trains Linear layers, conv"},
+      {"train --net 'conv2d(8,1,padding=40000),flatten,linear(10)'", 2, "too large"},
       // 216 GB of unrolled inputs at batch 1024: refused before anything is allocated.
       {"train --batch 1024 --net 'conv2d(16,3,padding=1),conv2d(16,65,padding=32),flatten,linear(10)'", 2,
        "more than this machine's"},

@@ -407,6 +407,7 @@ enum class LayoutError : uint8_t {
   kBadNorm,            // batch norm: eps not positive or momentum outside [0, 1]; a 2-d one not on
                        // [C, H, W], a 1-d one not on [C] or [C, L]
   kBadDropout,         // p outside [0, 1)
+  kTooLarge,           // a layer's output over 2^26 values, or a convolution's over 2^24 taps per output
   kAllFrozen,          // nothing to train
   kBadInput,           // an input shape with a zero or too many features
   kBadActivation,      // InvalidReason(ActivationSpec)
@@ -435,6 +436,9 @@ constexpr const char* Describe(LayoutError e) {
     case LayoutError::kBadNorm:
       return "batchnorm2d needs a [C, H, W] input and batchnorm1d a [C] or [C, L] one; eps > 0, momentum in [0, 1]";
     case LayoutError::kBadDropout: return "dropout's p must be in [0, 1)";
+    case LayoutError::kTooLarge:
+      return "too large: a layer's output may have at most 2^26 values, a convolution at most 2^24 taps per output, "
+             "a window's sizes and padding at most 65536";
     case LayoutError::kAllFrozen: return "at least the last Linear layer must be trained";
     case LayoutError::kBadInput: return "the input shape must have 1 to 3 dimensions, each in [1, 65536]";
     case LayoutError::kBadActivation: return "invalid activation parameters";
@@ -481,7 +485,9 @@ class LayoutBuilder {
     if (out_channels == 0 || out_channels > kMaxWidth || groups == 0 || shape_.c % groups != 0 ||
         out_channels % groups != 0)
       return Fail(LayoutError::kBadChannels);
-    Layer& d = Append(LayerKind::kConv, Shape{out_channels, w.OutH(shape_.h), w.OutW(shape_.w)});
+    const Shape out{out_channels, w.OutH(shape_.h), w.OutW(shape_.w)};
+    if (out.size() > (size_t{1} << 26) || shape_.c * w.kh * w.kw > (size_t{1} << 24)) return Fail(LayoutError::kTooLarge);
+    Layer& d = Append(LayerKind::kConv, out);
     d.one_d = one_d;
     d.window = w;
     d.groups = groups;
@@ -492,7 +498,9 @@ class LayoutBuilder {
   // over the whole [H, W] (Global below).
   constexpr LayoutError Pool(PoolKind kind, const Window& w, bool count_include_pad, bool one_d) {
     if (LayoutError e = CheckWindow(w, one_d, true); e != LayoutError::kNone) return e;
-    Layer& d = Append(LayerKind::kPool, Shape{shape_.c, w.OutH(shape_.h), w.OutW(shape_.w)});
+    const Shape out{shape_.c, w.OutH(shape_.h), w.OutW(shape_.w)};
+    if (out.size() > (size_t{1} << 26)) return Fail(LayoutError::kTooLarge);
+    Layer& d = Append(LayerKind::kPool, out);
     d.one_d = one_d;
     d.window = w;
     d.pool = kind;
@@ -627,7 +635,7 @@ class LayoutBuilder {
       return Fail(LayoutError::kBadWindow);
     if (w.kh > kMaxWidth || w.kw > kMaxWidth || w.sh > kMaxWidth || w.sw > kMaxWidth || w.dh > kMaxWidth ||
         w.dw > kMaxWidth || w.top + w.bottom > kMaxWidth || w.left + w.right > kMaxWidth)
-      return Fail(LayoutError::kBadWindow);
+      return Fail(LayoutError::kTooLarge);
     if (w.OutH(shape_.h) == 0 || w.OutW(shape_.w) == 0) return Fail(LayoutError::kWindowTooLarge);
     return LayoutError::kNone;
   }

@@ -351,6 +351,9 @@ struct CheckLayer {
                 "the kernel does not fit in the padded input (an output size below 1)");
   static_assert(kError != LayoutError::kBadNorm, "BatchNorm2d needs a [C, H, W] input, BatchNorm1d a [C] or [C, L] one");
   static_assert(kError != LayoutError::kBadDropout, "dropout's p must be in [0, 1)");
+  static_assert(kError != LayoutError::kTooLarge,
+                "too large: a layer's output may have at most 2^26 values, a convolution at most 2^24 taps per output, "
+                "a window's sizes and padding at most 65536");
   static constexpr bool kOk = true;
 };
 template <class Desc, class... L>
