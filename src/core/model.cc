@@ -61,19 +61,6 @@ void BelowDerivative(const WorkRef& work, size_t i, size_t r0, size_t r1) {
   }
 }
 
-void StreamBelowDerivative(const WorkRef& work, size_t i) {
-  const Layout& l = *work.layout;
-  const ActivationSpec& act = l.act_of(i - 1);
-  const size_t n = l.sizes[i];
-  float* dx = work.F(l.dy[i - 1]);
-  const float* x = work.F(l.act[i]);
-  if (act.kind == ActivationKind::kRelu) {
-    for (size_t c = 0; c < n; ++c) dx[c] = x[c] > 0.0f ? dx[c] : 0.0f;
-  } else if (OwnPass(act)) {
-    kernels::ActiveKernels().activation_backward(act, x, l.keeps_pre[i] ? work.F(l.pre[i]) : nullptr, dx, n);
-  }
-}
-
 void Init(ModelRef model, uint64_t seed) {
   const Layout& l = *model.layout;
   Rng rng(seed, kStreamInit, 0);  // one stream: layer by layer, parameters in layout order

@@ -92,6 +92,8 @@ void ActivationPass(const ActivationSpec& act, const float* z, float* y, size_t 
 // After layer i's input gradient (rows [r0, r1) of dy[i - 1]): the derivative of the
 // activation after layer i - 1 (ReLU: zero where its output is not positive).
 void BelowDerivative(const WorkRef& work, size_t i, size_t r0, size_t r1);
+// The same for the streamed LeanPlan's one sample in dy[i - 1] (its one-sample buffers are row 0).
+inline void StreamBelowDerivative(const WorkRef& work, size_t i) { BelowDerivative(work, i, 0, 1); }
 
 // Where a streamed layer finds sample n: its input (the caller's row for layer 0, else the
 // one-sample buffer), its output (the last layer's: row n of the batch's) and its output's gradient.
@@ -124,8 +126,6 @@ inline float* StreamPre(const WorkRef& work, size_t i, size_t n) {
   return work.F(l.pre[i + 1]) + (i + 1 == l.num_layers ? n * Padded(l.sizes[i + 1]) : 0);
 }
 inline float* StreamDy(const WorkRef& work, size_t i, size_t) { return work.F(work.layout->dy[i]); }
-// BelowDerivative for the one sample in dy[i - 1].
-void StreamBelowDerivative(const WorkRef& work, size_t i);
 
 // The plans call layer i through these: one switch over the kinds each (no table of function
 // pointers: on a microcontroller such a table lands in RAM).
