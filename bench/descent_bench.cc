@@ -168,6 +168,79 @@ Pair TrainOneTwo(const Rule& hp, const host::Dataset& data, size_t epochs, int r
   return p;
 }
 
+// ---- convolutions ----------------------------------------------------------
+
+// LeNet-5 as the README trains it on Fashion-MNIST, on the bundled digits here.
+using LeNet = Sequential<Input<1, 28, 28>, Conv2d<6, 5, 1, 2>, Relu, MaxPool2d<2>, Conv2d<16, 5>, Relu, MaxPool2d<2>,
+                         Flatten, Linear<120>, Relu, Linear<84>, Relu, Linear<10>, CrossEntropy>;
+constexpr size_t kLeNetBatch = 64;
+
+// FLOPs of one LeNet-5 training sample: forward, weight gradients, input gradients (not for the
+// first layer), two per multiply-add of each convolution and Linear layer.
+constexpr double LeNetFlopsPerSample() {
+  double f = 0;
+  for (size_t l = 0; l < LeNet::kLayout.num_layers; ++l) {
+    const Layer& d = LeNet::kLayout.layers[l];
+    if (!d.has_params()) continue;
+    const double mac = static_cast<double>(d.out * d.fan_in());
+    f += 2 * mac * (l == 0 ? 2 : 3);
+  }
+  return f;
+}
+
+TrainFigures TrainLeNet(const host::Dataset& data, size_t epochs, const ParallelFor& pf) {
+  static LeNet net;
+  static Workspace<LeNet, kLeNetBatch, FastPlan> ws;
+  static Optimizer<Adam, LeNet::kNumTrainable, 2> opt;
+  opt.reset(Adam());
+  Init(net, 0);
+  const double start = Now();
+  for (size_t e = 0; e < epochs; ++e)
+    for (size_t first = 0; first < data.count; first += kLeNetBatch) {
+      const size_t rows = std::min(kLeNetBatch, data.count - first);
+      float loss;
+      if (ws.LoadImages(data.pixels.data() + first * 784, data.labels.data() + first, nullptr, rows, pf) != Status::kOk ||
+          TrainStep(net, ws, opt, rows, &loss, pf) != Status::kOk) {
+        fprintf(stderr, "descent-bench: LeNet training failed\n");
+        exit(1);
+      }
+    }
+  return {static_cast<double>(data.count * epochs) / (Now() - start),
+          host::Fnv1a64(net.params(), sizeof(float) * LeNet::kNumTrainable)};
+}
+
+// LeNet-5 training on 1 and 2 threads (the same weights), as a fraction of the FMA peak, and against
+// libtorch when it is built in: interleaved rounds.
+void BenchCnn(Report& report, const host::Dataset& data, double peak1, int rounds) {
+  host::ThreadPool pool2(2);
+  uint64_t hash1 = 0, hash2 = 0;
+  const Pair p = Interleaved(
+      rounds, [&] { auto f = TrainLeNet(data, 1, ParallelFor()); hash1 = f.hash; return f.samples_per_second; },
+      [&] { auto f = TrainLeNet(data, 1, pool2.parallel_for()); hash2 = f.hash; return f.samples_per_second; });
+  const double gflops = p.a * LeNetFlopsPerSample() / 1e9;
+  printf("\n## LeNet-5 (Adam, batch %zu, mnist-8k, 1 epoch, %.2f MFLOP per training sample), %d interleaved rounds\n",
+         kLeNetBatch, LeNetFlopsPerSample() / 1e6, rounds);
+  printf("1 thread %.0f samples/s (%.1f GFLOP/s, %.1f%% of the FMA peak)   2 threads %.0f samples/s (%.2fx)   "
+         "same weights: %s\n", p.a, gflops, 100 * gflops / peak1, p.b, p.ratio, hash1 == hash2 ? "yes" : "NO");
+  report.Row("cnn", "lenet_train", 1, data.count, p.a, "samples/s", "fma_peak", gflops / peak1);
+  report.Row("cnn", "lenet_train", 2, data.count, p.b, "samples/s", "1_thread", p.ratio);
+  if (hash1 != hash2) {
+    fprintf(stderr, "descent-bench: LeNet on 1 and 2 threads gave different weights\n");
+    exit(1);
+  }
+#if DESCENT_BENCH_TORCH
+  double loss = 0;
+  const Pair t = Interleaved(
+      rounds,
+      [&] { return descent_bench::TorchLeNetSamplesPerSecond(data.pixels.data(), data.labels.data(), data.count, 1, &loss); },
+      [&] { return TrainLeNet(data, 1, ParallelFor()).samples_per_second; });
+  printf("against libtorch 1.13 (1 thread, the same net, batch and data): descent %.0f samples/s   libtorch %.0f   "
+         "ratio %.2fx (per round)\n", t.b, t.a, t.ratio);
+  report.Row("cnn", "lenet_libtorch", 1, data.count, t.a, "samples/s");
+  report.Row("cnn", "lenet_descent_vs_libtorch", 1, data.count, t.ratio, "x", "libtorch", t.ratio);
+#endif
+}
+
 void BenchTraining(Report& report, const host::Dataset& data, const std::string& name, size_t epochs, double peak1,
                    int reps, bool all_optimizers) {
   printf("\n## Training, batch %zu, %s (%zu samples, %zu epoch%s), 1 and 2 threads in %d interleaved rounds: medians\n",
@@ -568,7 +641,7 @@ int main(int argc, char** argv) {
     else if (a == "--only" && i + 1 < argc) only = "," + std::string(argv[++i]) + ",";
     else {
       fprintf(stderr, "usage: descent-bench [--quick] [--out DIR] [--data DIR] [--fashion DIR] [--only SECTIONS]\n"
-                      "sections (comma-separated): train scaling phases products fashion plans libtorch updates memory\n");
+                      "sections (comma-separated): train scaling phases products cnn fashion plans libtorch updates memory\n");
       return 2;
     }
   }
@@ -592,6 +665,7 @@ int main(int argc, char** argv) {
   if (want("scaling")) BenchScaling(report, mnist, rounds);
   if (want("phases")) BenchPhases(report, mnist, rounds);
   if (want("products")) BenchProducts(report, mnist, peak1, reps);
+  if (want("cnn")) BenchCnn(report, mnist, peak1, quick ? 3 : rounds);
   if (!want("fashion")) {
   } else if (host::IsDirectory(fashion)) {
     const host::Dataset f = LoadOrDie(fashion);

@@ -60,6 +60,32 @@ double TorchTrainSamplesPerSecond(const uint8_t* pixels, const uint8_t* labels, 
   return static_cast<double>(count * epochs) / (Seconds() - start);
 }
 
+double TorchLeNetSamplesPerSecond(const uint8_t* pixels, const uint8_t* labels, size_t count, size_t epochs,
+                                  double* last_loss) {
+  OneThread();
+  torch::manual_seed(0);
+  namespace nn = torch::nn;
+  const auto n = static_cast<int64_t>(count);
+  torch::Tensor x =
+      torch::from_blob(const_cast<uint8_t*>(pixels), {n, 1, 28, 28}, torch::kUInt8).to(torch::kFloat32) / 256;
+  torch::Tensor y = torch::from_blob(const_cast<uint8_t*>(labels), {n}, torch::kUInt8).to(torch::kInt64);
+  nn::Sequential net(nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)), nn::ReLU(), nn::MaxPool2d(2),
+                     nn::Conv2d(nn::Conv2dOptions(6, 16, 5)), nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(),
+                     nn::Linear(400, 120), nn::ReLU(), nn::Linear(120, 84), nn::ReLU(), nn::Linear(84, 10));
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-3));
+  const double start = Seconds();
+  for (size_t e = 0; e < epochs; ++e)
+    for (int64_t first = 0; first < n; first += 64) {
+      const int64_t rows = std::min<int64_t>(64, n - first);
+      opt.zero_grad();
+      torch::Tensor loss = torch::cross_entropy_loss(net->forward(x.narrow(0, first, rows)), y.narrow(0, first, rows));
+      loss.backward();
+      opt.step();
+      *last_loss = loss.item<double>();
+    }
+  return static_cast<double>(count * epochs) / (Seconds() - start);
+}
+
 double TorchAdamStepNsPerParam(size_t flat_params, size_t repetitions) {
   OneThread();
   SimpleNet net;
