@@ -29,7 +29,8 @@ Status StreamTrainStep(ModelRef model, WorkRef work, size_t rows, float* loss, c
                        const GradClip& clip, const GradientSink& sink) {
   const Layout& l = *work.layout;
   if (Status s = CheckRows(l, rows); s != Status::kOk) return s;
-  if (work.input.bytes == nullptr && work.input.floats == nullptr) return Status::kInvalidArgument;
+  if ((work.input.bytes == nullptr && work.input.floats == nullptr) || !l.streamable())  // nothing loaded; not streamed
+    return Status::kInvalidArgument;
   if (Status s = CheckModel(model); s != Status::kOk) return s;
   float* grads = work.F(l.grads);
   memset(grads, 0, l.num_trainable * sizeof(float));
