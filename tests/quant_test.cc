@@ -183,5 +183,91 @@ TEST_CASE("quant: a per-channel int8 FullyConnected stays within one output step
   }
 }
 
+
+TEST_CASE("quant: a per-channel int8 Conv2d (stride, padding, groups) stays within one output step of its float twin") {
+  Rng rng(12);
+  constexpr size_t kC = 4, kH = 9, kW = 8, kOut = 6, kGroups = 2, kCg = kC / kGroups;
+  const Window win = SquareWindow(3, 2, 1, 1, false);
+  const size_t ho = win.OutH(kH), wo = win.OutW(kW);
+  std::vector<float> x(kC * kH * kW), w(kOut * kCg * 9), b(kOut);
+  for (float& v : x) v = 3.0f * rng.Uniform01() - 1.0f;
+  for (float& v : w) v = 0.6f * rng.Uniform01() - 0.3f;
+  for (float& v : b) v = 0.2f * rng.Uniform01() - 0.1f;
+  const float in_scale = 3.0f / 255.0f;
+  const int32_t in_zp = -128 + quant::RoundHalfAway(1.0f / in_scale);
+  std::vector<int8_t> xq(x.size()), wq(w.size());
+  std::vector<float> w_scale(kOut);
+  std::vector<int32_t> bq(kOut);
+  for (size_t i = 0; i < x.size(); ++i) xq[i] = quant::QuantizeValue(x[i], in_scale, in_zp);
+  for (size_t o = 0; o < kOut; ++o) {
+    float m = 0;
+    for (size_t k = 0; k < kCg * 9; ++k) m = std::max(m, std::fabs(w[o * kCg * 9 + k]));
+    w_scale[o] = m / 127.0f;
+    for (size_t k = 0; k < kCg * 9; ++k) wq[o * kCg * 9 + k] = quant::QuantizeValue(w[o * kCg * 9 + k], w_scale[o], 0);
+    bq[o] = quant::RoundHalfAway(b[o] / (in_scale * w_scale[o]));
+  }
+  // The float twin on the dequantized values (the padding is a real 0).
+  std::vector<double> y(kOut * ho * wo);
+  double lo = 0, hi = 0;
+  for (size_t o = 0; o < kOut; ++o)
+    for (size_t oy = 0; oy < ho; ++oy)
+      for (size_t ox = 0; ox < wo; ++ox) {
+        double acc = bq[o] * static_cast<double>(in_scale) * w_scale[o];
+        for (size_t ci = 0; ci < kCg; ++ci)
+          for (size_t ky = 0; ky < 3; ++ky)
+            for (size_t kx = 0; kx < 3; ++kx) {
+              const long iy = static_cast<long>(oy * 2 + ky) - 1, ix = static_cast<long>(ox * 2 + kx) - 1;
+              if (iy < 0 || iy >= static_cast<long>(kH) || ix < 0 || ix >= static_cast<long>(kW)) continue;
+              const size_t c = o / (kOut / kGroups) * kCg + ci;
+              acc += (xq[(c * kH + static_cast<size_t>(iy)) * kW + static_cast<size_t>(ix)] - in_zp) *
+                     static_cast<double>(in_scale) * wq[((o * kCg + ci) * 3 + ky) * 3 + kx] * w_scale[o];
+            }
+        y[(o * ho + oy) * wo + ox] = acc;
+        lo = std::min(lo, acc), hi = std::max(hi, acc);
+      }
+  const float out_scale = static_cast<float>((hi - lo) / 255.0);
+  const int32_t out_zp = -128 - quant::RoundHalfAway(static_cast<float>(lo) / out_scale);
+  std::vector<quant::QuantizedMultiplier> m(kOut);
+  for (size_t o = 0; o < kOut; ++o) m[o] = quant::QuantizeMultiplier(static_cast<double>(in_scale) * w_scale[o] / out_scale);
+  for (bool relu : {false, true}) {
+    CAPTURE(relu);
+    std::vector<int8_t> yq(y.size());
+    quant::ConvPerChannel(xq.data(), kC, kH, kW, in_zp, wq.data(), bq.data(), kOut, kGroups, win, m.data(), out_zp,
+                          quant::Int8Range(relu, out_zp), yq.data());
+    for (size_t k = 0; k < y.size(); ++k) {
+      const double want = relu ? std::max(0.0, y[k]) : y[k];
+      CHECK(std::fabs((yq[k] - out_zp) * static_cast<double>(out_scale) - want) <= 0.5001 * out_scale);
+    }
+  }
+}
+
+TEST_CASE("quant: int8 pooling is TFLite's: the maximum, and the average rounded half away from zero") {
+  Rng rng(13);
+  constexpr size_t kC = 3, kH = 7, kW = 6;
+  std::vector<int8_t> x(kC * kH * kW);
+  for (int8_t& v : x) v = static_cast<int8_t>(static_cast<int32_t>(rng.Below(256)) - 128);
+  const Window win = SquareWindow(3, 2, 1, 1, false);
+  const size_t ho = win.OutH(kH), wo = win.OutW(kW);
+  std::vector<int8_t> avg(kC * ho * wo), top(avg.size());
+  const quant::ActivationRange all;
+  quant::Pool(x.data(), kC, kH, kW, win, false, all, avg.data());
+  quant::Pool(x.data(), kC, kH, kW, win, true, all, top.data());
+  for (size_t c = 0; c < kC; ++c)
+    for (size_t oy = 0; oy < ho; ++oy)
+      for (size_t ox = 0; ox < wo; ++ox) {
+        long sum = 0, count = 0, best = -128;
+        for (long y = static_cast<long>(oy * 2) - 1; y < static_cast<long>(oy * 2) + 2; ++y)
+          for (long xx = static_cast<long>(ox * 2) - 1; xx < static_cast<long>(ox * 2) + 2; ++xx) {
+            if (y < 0 || y >= static_cast<long>(kH) || xx < 0 || xx >= static_cast<long>(kW)) continue;
+            const long v = x[(c * kH + static_cast<size_t>(y)) * kW + static_cast<size_t>(xx)];
+            sum += v, ++count, best = std::max(best, v);
+          }
+        const double exact = static_cast<double>(sum) / static_cast<double>(count);
+        const long rounded = static_cast<long>(exact >= 0 ? std::floor(exact + 0.5) : -std::floor(-exact + 0.5));
+        CHECK(avg[(c * ho + oy) * wo + ox] == rounded);
+        CHECK(top[(c * ho + oy) * wo + ox] == best);
+      }
+}
+
 }  // namespace
 }  // namespace descent
