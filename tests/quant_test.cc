@@ -110,6 +110,45 @@ TEST_CASE("quant: QuantizeMultiplier and MultiplyByQuantizedMultiplier are TFLit
 namespace descent {
 namespace {
 
+// A layer quantized as the tests below do it: the input asymmetric over [-1, 2], the weights symmetric
+// per output channel (`per_out` of them each), the bias in input x weight scale.
+struct QuantizedLayer {
+  float in_scale = 3.0f / 255.0f;
+  int32_t in_zp = -128 + quant::RoundHalfAway(1.0f / (3.0f / 255.0f));
+  std::vector<int8_t> xq, wq;
+  std::vector<float> w_scale;
+  std::vector<int32_t> bq;
+};
+QuantizedLayer Quantize(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b,
+                        size_t per_out) {
+  QuantizedLayer q;
+  const size_t out = b.size();
+  q.xq.resize(x.size()), q.wq.resize(w.size()), q.w_scale.resize(out), q.bq.resize(out);
+  for (size_t i = 0; i < x.size(); ++i) q.xq[i] = quant::QuantizeValue(x[i], q.in_scale, q.in_zp);
+  for (size_t o = 0; o < out; ++o) {
+    float m = 0;
+    for (size_t k = 0; k < per_out; ++k) m = std::max(m, std::fabs(w[o * per_out + k]));
+    q.w_scale[o] = m / 127.0f;
+    for (size_t k = 0; k < per_out; ++k) q.wq[o * per_out + k] = quant::QuantizeValue(w[o * per_out + k], q.w_scale[o], 0);
+    q.bq[o] = quant::RoundHalfAway(b[o] / (q.in_scale * q.w_scale[o]));
+  }
+  return q;
+}
+
+// The output's asymmetric quantization over [lo, hi] (lo <= 0 <= hi), and each channel's multiplier.
+struct Requantization {
+  float out_scale;
+  int32_t out_zp;
+  std::vector<quant::QuantizedMultiplier> m;
+};
+Requantization Requantize(double lo, double hi, const QuantizedLayer& q) {
+  Requantization r;
+  r.out_scale = static_cast<float>((hi - lo) / 255.0);
+  r.out_zp = -128 - quant::RoundHalfAway(static_cast<float>(lo) / r.out_scale);
+  for (float ws : q.w_scale) r.m.push_back(quant::QuantizeMultiplier(static_cast<double>(q.in_scale) * ws / r.out_scale));
+  return r;
+}
+
 TEST_CASE("quant: TFLite's rounding and Quantize without libm") {
   Rng rng(9);
   const float edges[] = {0.5f, -0.5f, 1.5f, -1.5f, 2.5f, 0.49999997f, -0.49999997f, 8388607.5f, -8388607.5f,
@@ -139,20 +178,12 @@ TEST_CASE("quant: a per-channel int8 FullyConnected stays within one output step
   for (float& v : x) v = 3.0f * rng.Uniform01() - 1.0f;  // asymmetric: [-1, 2)
   for (float& v : w) v = 0.4f * rng.Uniform01() - 0.2f;
   for (float& v : b) v = 0.2f * rng.Uniform01() - 0.1f;
-  // Input: asymmetric over [-1, 2]; weights: symmetric per output channel; bias: input x weight scale.
-  const float in_scale = 3.0f / 255.0f;
-  const int32_t in_zp = -128 + quant::RoundHalfAway(1.0f / in_scale);
-  std::vector<int8_t> xq(x.size()), wq(w.size());
-  std::vector<float> w_scale(kOut);
-  std::vector<int32_t> bq(kOut);
-  for (size_t i = 0; i < x.size(); ++i) xq[i] = quant::QuantizeValue(x[i], in_scale, in_zp);
-  for (size_t o = 0; o < kOut; ++o) {
-    float m = 0;
-    for (size_t i = 0; i < kIn; ++i) m = std::max(m, std::fabs(w[o * kIn + i]));
-    w_scale[o] = m / 127.0f;
-    for (size_t i = 0; i < kIn; ++i) wq[o * kIn + i] = quant::QuantizeValue(w[o * kIn + i], w_scale[o], 0);
-    bq[o] = quant::RoundHalfAway(b[o] / (in_scale * w_scale[o]));
-  }
+  const QuantizedLayer q = Quantize(x, w, b, kIn);
+  const float in_scale = q.in_scale;
+  const int32_t in_zp = q.in_zp;
+  const std::vector<int8_t>&xq = q.xq, &wq = q.wq;
+  const std::vector<float>& w_scale = q.w_scale;
+  const std::vector<int32_t>& bq = q.bq;
   // The float twin on the dequantized inputs and weights, and an output range around it.
   std::vector<double> y(kRows * kOut);
   double lo = 0, hi = 0;
@@ -164,11 +195,10 @@ TEST_CASE("quant: a per-channel int8 FullyConnected stays within one output step
       y[r * kOut + o] = acc;
       lo = std::min(lo, acc), hi = std::max(hi, acc);
     }
-  const float out_scale = static_cast<float>((hi - lo) / 255.0);
-  const int32_t out_zp = -128 - quant::RoundHalfAway(static_cast<float>(lo) / out_scale);
-  std::vector<quant::QuantizedMultiplier> m(kOut);
-  for (size_t o = 0; o < kOut; ++o)
-    m[o] = quant::QuantizeMultiplier(static_cast<double>(in_scale) * w_scale[o] / out_scale);
+  const Requantization rq = Requantize(lo, hi, q);
+  const float out_scale = rq.out_scale;
+  const int32_t out_zp = rq.out_zp;
+  const std::vector<quant::QuantizedMultiplier>& m = rq.m;
   for (bool relu : {false, true}) {
     CAPTURE(relu);
     std::vector<int8_t> yq(kRows * kOut);
@@ -193,19 +223,12 @@ TEST_CASE("quant: a per-channel int8 Conv2d (stride, padding, groups) stays with
   for (float& v : x) v = 3.0f * rng.Uniform01() - 1.0f;
   for (float& v : w) v = 0.6f * rng.Uniform01() - 0.3f;
   for (float& v : b) v = 0.2f * rng.Uniform01() - 0.1f;
-  const float in_scale = 3.0f / 255.0f;
-  const int32_t in_zp = -128 + quant::RoundHalfAway(1.0f / in_scale);
-  std::vector<int8_t> xq(x.size()), wq(w.size());
-  std::vector<float> w_scale(kOut);
-  std::vector<int32_t> bq(kOut);
-  for (size_t i = 0; i < x.size(); ++i) xq[i] = quant::QuantizeValue(x[i], in_scale, in_zp);
-  for (size_t o = 0; o < kOut; ++o) {
-    float m = 0;
-    for (size_t k = 0; k < kCg * 9; ++k) m = std::max(m, std::fabs(w[o * kCg * 9 + k]));
-    w_scale[o] = m / 127.0f;
-    for (size_t k = 0; k < kCg * 9; ++k) wq[o * kCg * 9 + k] = quant::QuantizeValue(w[o * kCg * 9 + k], w_scale[o], 0);
-    bq[o] = quant::RoundHalfAway(b[o] / (in_scale * w_scale[o]));
-  }
+  const QuantizedLayer q = Quantize(x, w, b, kCg * 9);
+  const float in_scale = q.in_scale;
+  const int32_t in_zp = q.in_zp;
+  const std::vector<int8_t>&xq = q.xq, &wq = q.wq;
+  const std::vector<float>& w_scale = q.w_scale;
+  const std::vector<int32_t>& bq = q.bq;
   // The float twin on the dequantized values (the padding is a real 0).
   std::vector<double> y(kOut * ho * wo);
   double lo = 0, hi = 0;
@@ -225,10 +248,10 @@ TEST_CASE("quant: a per-channel int8 Conv2d (stride, padding, groups) stays with
         y[(o * ho + oy) * wo + ox] = acc;
         lo = std::min(lo, acc), hi = std::max(hi, acc);
       }
-  const float out_scale = static_cast<float>((hi - lo) / 255.0);
-  const int32_t out_zp = -128 - quant::RoundHalfAway(static_cast<float>(lo) / out_scale);
-  std::vector<quant::QuantizedMultiplier> m(kOut);
-  for (size_t o = 0; o < kOut; ++o) m[o] = quant::QuantizeMultiplier(static_cast<double>(in_scale) * w_scale[o] / out_scale);
+  const Requantization rq = Requantize(lo, hi, q);
+  const float out_scale = rq.out_scale;
+  const int32_t out_zp = rq.out_zp;
+  const std::vector<quant::QuantizedMultiplier>& m = rq.m;
   for (bool relu : {false, true}) {
     CAPTURE(relu);
     std::vector<int8_t> yq(y.size());

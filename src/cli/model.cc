@@ -95,8 +95,8 @@ void TrainWorkspace::Configure(const Architecture& architecture, size_t max_batc
   scratch_.assign(layout_.workspace_bytes / sizeof(float), 0.0f);
   row_loss_.assign(max_batch, 0.0f);
   const bool classes = HasClassTargets(architecture.loss.kind);
-  labels8_.assign(classes && architecture.outputs() <= 256 ? max_batch : 0, 0);
-  labels16_.assign(classes && architecture.outputs() > 256 ? max_batch : 0, 0);
+  labels8_.assign(classes && layout_.outputs() <= 256 ? max_batch : 0, 0);
+  labels16_.assign(classes && layout_.outputs() > 256 ? max_batch : 0, 0);
 }
 
 internal::WorkRef TrainWorkspace::Ref() {
@@ -139,17 +139,18 @@ host::Error PrepareData(const Architecture& a, host::Dataset* data) {
                                 (a.sequential ? " (input shape [" + a.InputShape() + "])"
                                               : " (--layers " + a.Sizes() + ")"));
   const std::string& labels = data->labels_source;
+  const size_t outputs = a.outputs();  // builds the layout: once, not per sample
   if (HasClassTargets(a.loss.kind)) {
     for (size_t i = 0; i < data->count; ++i) {
       const float t = data->Target(i);
-      if (!(t >= 0.0f && t < static_cast<float>(a.outputs())) || t != static_cast<float>(static_cast<uint32_t>(t)))
+      if (!(t >= 0.0f && t < static_cast<float>(outputs)) || t != static_cast<float>(static_cast<uint32_t>(t)))
         return host::Fail(labels, data->Where(i, data->features) + ": target " + Number(t) +
-                                      " is not a class of the model (an integer in [0, " + std::to_string(a.outputs()) +
+                                      " is not a class of the model (an integer in [0, " + std::to_string(outputs) +
                                       "))");
     }
   } else {
-    if (a.outputs() != 1)
-      return host::Fail(labels, "has one target per sample, the model has " + std::to_string(a.outputs()) +
+    if (outputs != 1)
+      return host::Fail(labels, "has one target per sample, the model has " + std::to_string(outputs) +
                                     " outputs (--loss " + Name(a.loss.kind) + " reads one target: end " +
                                     (a.sequential ? "--net with linear(1))" : "--layers with 1)"));
     if (a.loss.kind == LossKind::kBceWithLogits)

@@ -81,12 +81,13 @@ ptrdiff_t TapIndex(const Layer& d, size_t c, size_t ky, size_t kx, size_t oy, si
   return static_cast<ptrdiff_t>((c * d.in_shape.h + iy - w.top) * d.in_shape.w + ix - w.left);
 }
 
-// Calls f(k, index) for every tap k of output position p, in the order of k (index -1: padding).
+// Calls f(k, index) for every tap k of output position p over input channels [c0, c1), in the
+// order of k (index -1: padding).
 template <class F>
-void ForEachTapOf(const Layer& d, size_t p, const F& f) {
+void ForEachTapOf(const Layer& d, size_t p, size_t c0, size_t c1, const F& f) {
   const Window& w = d.window;
   const size_t oy = p / d.out_shape.w, ox = p % d.out_shape.w;
-  for (size_t c = 0, k = 0; c < d.in_shape.c; ++c)
+  for (size_t c = c0, k = c0 * w.kh * w.kw; c < c1; ++c)
     for (size_t ky = 0; ky < w.kh; ++ky)
       for (size_t kx = 0; kx < w.kw; ++kx, ++k) f(k, TapIndex(d, c, ky, kx, oy, ox));
 }
@@ -203,12 +204,13 @@ void Backward(const ModelRef& model, const WorkRef& work, size_t i, size_t rows,
 
 DESCENT_FMA_CLONES float OutputAt(const ModelRef& model, const WorkRef& work, size_t i, size_t n, size_t o, size_t p) {
   const Layer& d = work.layout->layers[i];
-  const size_t kg = d.fan_in(), og = d.out_shape.c / d.groups, first = o / og * kg;  // the group's first tap
+  const size_t kg = d.fan_in(), og = d.out_shape.c / d.groups, cg = d.in_shape.c / d.groups;
+  const size_t g = o / og, first = g * kg;  // the group's channels and first tap
   const float* w = model.at(d.weight) + o * kg;
   const SampleIn x = StreamIn(work, i, n);
   float acc = 0.0f;
-  ForEachTapOf(d, p, [&](size_t k, ptrdiff_t at) {
-    if (k >= first && k < first + kg) acc = std::fma(w[k - first], at >= 0 ? x[static_cast<size_t>(at)] : 0.0f, acc);
+  ForEachTapOf(d, p, g * cg, (g + 1) * cg, [&](size_t k, ptrdiff_t at) {
+    acc = std::fma(w[k - first], at >= 0 ? x[static_cast<size_t>(at)] : 0.0f, acc);
   });
   if (d.has_bias) acc = acc + model.at(d.bias)[o];
   return d.act.kind == ActivationKind::kRelu && acc < 0.0f ? 0.0f : acc;  // matmul's relu; OwnPass after
@@ -243,7 +245,7 @@ DESCENT_FMA_CLONES void StreamBackward(const ModelRef& model, const WorkRef& wor
   if (dx) memset(dx, 0, d.in * sizeof(float));
   for (size_t p = 0; p < P; ++p) {
     for (size_t o = 0; o < C; ++o) column[o] = fused ? pool::FusedGradientAt(work, i + 1, n, o, p) : dy[o * P + p];
-    ForEachTapOf(d, p, [&](size_t k, ptrdiff_t at) {
+    ForEachTapOf(d, p, 0, d.in_shape.c, [&](size_t k, ptrdiff_t at) {
       const float v = at >= 0 ? x[static_cast<size_t>(at)] : 0.0f;
       const size_t g = k / kg;
       for (size_t o = g * og; o < (g + 1) * og; ++o) gw[o * kg + k - g * kg] = std::fma(column[o], v, gw[o * kg + k - g * kg]);
